@@ -1,0 +1,1 @@
+"""Data layer: formats (binvox, R2N2 layout, splits), camera, dataset builder, datasets."""

@@ -1,0 +1,1 @@
+"""The parallel plan, applied from outside to unmodified models."""
