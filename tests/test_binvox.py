@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import SAMPLES  # noqa: E402
 
 from parvox.data.binvox import (
     BinvoxError,
@@ -18,7 +19,6 @@ from parvox.data.binvox import (
 )
 from parvox.errors import DataError
 
-SAMPLES = Path("/work/shared/r2n2-samples")
 #: Occupied voxel counts of the shared samples (from their README).
 SAMPLE_COUNTS = {
     "02691156/sample_airplane": 771,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from paths import SAMPLES  # noqa: E402
 from PIL import Image
 from torch.utils.data import DataLoader
 
@@ -16,7 +17,6 @@ from parvox.data.dataset import R2N2Dataset, collate, load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, TaxonomySplit, save_splits
 from parvox.errors import DataError, ParvoxError
 
-SAMPLES = Path("/work/shared/r2n2-samples")
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared R2N2 samples absent")
 #: Occupied voxel counts of the shared samples (from their README), in discovery order.
 COUNTS = [771, 1263, 2294, 1755, 320, 382, 1303]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import SAMPLES  # noqa: E402
 
 from parvox.data.layout import (
     ModelRef,
@@ -22,7 +23,6 @@ from parvox.data.layout import (
 )
 from parvox.errors import DataError, ParvoxError
 
-SAMPLES = Path("/work/shared/r2n2-samples")
 SAMPLE_MODELS = [
     ModelRef("02691156", "sample_airplane"),
     ModelRef("02828884", "sample_bench"),

@@ -273,7 +273,8 @@ class BuildSummary:
         by_class: dict[str, Counter] = {}
         for r in self.results:
             by_class.setdefault(r.job.class_name, Counter())[r.status] += 1
-        rows = [(name, c["built"], c["skipped"], c["failed"]) for name, c in sorted(by_class.items())]
+        rows = [(name, c["built"], c["skipped"], c["failed"])
+                for name, c in sorted(by_class.items())]
         rows.append(("**total**", self.count("built"), self.count("skipped"), self.count("failed")))
         return markdown_table(["class", "built", "skipped (complete)", "failed"], rows)
 

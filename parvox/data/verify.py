@@ -25,9 +25,10 @@ from scipy import ndimage
 
 from parvox.data.binvox import Voxels, read_binvox
 from parvox.data.camera import Camera, camera_from_metadata
+from parvox.data.classes import class_name
 from parvox.data.layout import ModelRef, R2N2Layout
 from parvox.errors import DataError, ParvoxError
-from parvox.progress import progress
+from parvox.progress import markdown_table, progress
 
 #: R2N2 renders 24 views per model.
 R2N2_VIEWS = 24
@@ -192,3 +193,23 @@ def write_json(result: VerifyResult, path: str | os.PathLike[str]) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(path, f"cannot write ({exc.strerror})") from None
+
+
+def verify_table(result: VerifyResult) -> str:
+    """Per-class markdown summary: models, views, silhouette IoU (mean, min), coverage."""
+    by_class: dict[str, list[ModelReport]] = {}
+    for model in result.models:
+        by_class.setdefault(model.synset, []).append(model)
+    rows = []
+    for synset, models in sorted(by_class.items()):
+        ious = [v for m in models for v in m.silhouette_iou]
+        cover = [v for m in models for v in m.coverage]
+        rows.append((f"{class_name(synset)} ({synset})", len(models),
+                     sum(m.views for m in models),
+                     float(np.mean(ious)) if ious else "-", float(np.min(ious)) if ious else "-",
+                     float(np.mean(cover)) if cover else "-",
+                     sum(bool(m.problems) for m in models)))
+    rows.append(("**all**", len(result.models), sum(m.views for m in result.models),
+                 result.mean_silhouette_iou, "", result.mean_coverage, len(result.bad_models)))
+    return markdown_table(["class", "models", "views", "silhouette IoU", "min IoU", "coverage",
+                           "with problems"], rows)

@@ -1,0 +1,126 @@
+"""The ``parvox`` command line: thin wrappers over the library.
+
+User errors (``ParvoxError``) are printed as one line and exit with status 1; bad flags exit
+with status 2, also as one line; Ctrl-C exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from parvox.errors import ParvoxError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, without the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def _add_data_commands(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="build and verify R2N2-layout datasets")
+    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+
+    build = data_sub.add_parser("build", help="build an R2N2-layout dataset")
+    build.add_argument("out", help="output folder (receives ShapeNetRendering/, "
+                                   "ShapeNetVox32/ and ShapeNet.json)")
+    build.add_argument("--source", choices=("procedural", "meshes"), default="procedural")
+    build.add_argument("--meshes", help="with --source meshes: folder of <class>/<model>.<ext>")
+    build.add_argument("--per-class", type=int, default=20,
+                       help="procedural models per class (default 20)")
+    build.add_argument("--classes", help="comma-separated class names (default: all 13)")
+    build.add_argument("--up", choices=("y", "z"), default="y", help="up axis of mesh files")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    build.add_argument("--skip-bad", action="store_true",
+                       help="log and skip models that fail instead of stopping")
+    build.set_defaults(func=_cmd_data_build)
+
+    verify = data_sub.add_parser("verify", help="check files and camera/voxel agreement")
+    verify.add_argument("root", help="R2N2-layout folder")
+    verify.add_argument("--json", help="write the per-model report to this file")
+    verify.add_argument("--skip-bad", action="store_true",
+                        help="report bad models but exit 0")
+    verify.set_defaults(func=_cmd_data_verify)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``parvox`` argument parser."""
+    parser = _Parser(prog="parvox", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_data_commands(sub)
+    demo = sub.add_parser("demo", help="the main job on the embedded procedural dataset")
+    demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
+    demo.add_argument("--per-class", type=int, default=8)
+    demo.add_argument("--workers", type=int, default=2)
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def _cmd_data_build(args: argparse.Namespace) -> int:
+    from parvox.data.builder import build_dataset, mesh_jobs, procedural_jobs
+    from parvox.data.classes import CLASSES
+
+    if args.source == "meshes":
+        if not args.meshes:
+            raise ParvoxError("--source meshes needs --meshes DIR")
+        jobs = mesh_jobs(args.meshes, args.up)
+    else:
+        classes = args.classes.split(",") if args.classes else list(CLASSES)
+        jobs = procedural_jobs(args.per_class, classes)
+    if args.workers < 1:
+        raise ParvoxError(f"--workers must be at least 1, got {args.workers}")
+    summary = build_dataset(args.out, jobs, seed=args.seed, workers=args.workers,
+                            skip_bad=args.skip_bad)
+    print(summary.table())
+    print(f"\n{summary.count('built')} built, {summary.count('skipped')} already complete, "
+          f"{summary.count('failed')} failed in {summary.seconds:.1f} s "
+          f"({summary.seconds_per_model_core:.3f} s per model per core); "
+          f"splits in {args.out}/ShapeNet.json")
+    for result in summary.results:
+        if result.status == "failed":
+            print(f"skipped bad model: {result.error}", file=sys.stderr)
+    return 0
+
+
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from parvox.data.verify import verify_root, verify_table, write_json
+
+    result = verify_root(args.root)
+    if args.json:
+        write_json(result, args.json)
+    print(verify_table(result))
+    bad = result.bad_models
+    for model in bad:
+        for problem in model.problems:
+            print(f"problem: {problem}", file=sys.stderr)
+    print(f"\n{len(result.models)} models, {len(bad)} with problems; mean silhouette IoU "
+          f"{result.mean_silhouette_iou:.3f}, mean coverage {result.mean_coverage:.3f}")
+    return 1 if bad and not args.skip_bad else 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from parvox.demo import run_demo
+
+    return run_demo(args.out, per_class=args.per_class, workers=args.workers)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``parvox`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ParvoxError as exc:
+        print(f"parvox: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("parvox: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

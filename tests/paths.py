@@ -1,0 +1,22 @@
+"""Where the shared reference data lives: ``../shared`` beside the project (CI has it too).
+
+``PARVOX_SHARED`` overrides the location. Tests that need the data skip when it is absent,
+except under CI (``CI=true``), where a missing folder is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PARVOX_SHARED", ROOT.parent / "shared"))
+SAMPLES = SHARED / "r2n2-samples"
+PHOTOS = SHARED / "photos"
+
+if os.environ.get("CI") == "true" and not SAMPLES.is_dir():
+    raise RuntimeError(f"shared R2N2 samples not found at {SAMPLES} (set PARVOX_SHARED)")
+
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"{SAMPLES} absent")
