@@ -48,11 +48,66 @@ def _add_data_commands(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(func=_cmd_data_verify)
 
 
+def _views_range(text: str) -> tuple[int, int]:
+    """``"3"`` -> (3, 3); ``"1-5"`` -> (1, 5)."""
+    try:
+        lo, _, hi = text.partition("-")
+        return (int(lo), int(hi or lo))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or MIN-MAX, got {text!r}") from None
+
+
+def _views_list(text: str) -> list[int]:
+    """``"1,2,3"`` -> [1, 2, 3]."""
+    try:
+        views = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated counts, got {text!r}") from None
+    if any(not 1 <= v <= 24 for v in views):
+        raise argparse.ArgumentTypeError(f"view counts must be in 1..24, got {text!r}")
+    return views
+
+
+def _add_train_command(sub: argparse._SubParsersAction) -> None:
+    from parvox.train import DEFAULT_LR, DEFAULT_WEIGHT_DECAY
+
+    train = sub.add_parser("train", help="train a network on an R2N2-layout dataset")
+    train.add_argument("--config", required=True, help="model config (see parvox models)")
+    train.add_argument("--data", required=True, help="R2N2-layout dataset root")
+    train.add_argument("--out", required=True, help="run folder")
+    train.add_argument("--steps", type=int, default=1000)
+    train.add_argument("--batch", type=int, default=16, help="global batch size")
+    train.add_argument("--views", type=_views_range, default=(1, 5),
+                       help="views per batch, N or MIN-MAX (default 1-5)")
+    train.add_argument("--lr", type=float, default=DEFAULT_LR)
+    train.add_argument("--lr-drop-step", type=int, help="step where lr drops x0.1 "
+                       "(default: 75%% of --steps)")
+    train.add_argument("--weight-decay", type=float, default=DEFAULT_WEIGHT_DECAY)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--checkpoint-every", type=int, default=500)
+    train.add_argument("--workers", type=int, default=1, help="data loader processes")
+    train.add_argument("--threads", type=int, help="torch threads")
+    train.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("eval", help="evaluate a checkpoint (IoU, F-score, floors)")
+    ev.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    ev.add_argument("--data", required=True, help="R2N2-layout dataset root")
+    ev.add_argument("--split", default="test", choices=("train", "val", "test"))
+    ev.add_argument("--views", type=_views_list, default=[1, 2, 3, 4, 5])
+    ev.add_argument("--floors-from", help="dataset whose training split gives the floors")
+    ev.add_argument("--batch", type=int, default=16)
+    ev.add_argument("--json", help="write the report to this file")
+    ev.set_defaults(func=_cmd_eval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``parvox`` argument parser."""
     parser = _Parser(prog="parvox", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_data_commands(sub)
+    _add_train_command(sub)
     demo = sub.add_parser("demo", help="the main job on the embedded procedural dataset")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
     demo.add_argument("--per-class", type=int, default=8)
@@ -101,6 +156,34 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     print(f"\n{len(result.models)} models, {len(bad)} with problems; mean silhouette IoU "
           f"{result.mean_silhouette_iou:.3f}, mean coverage {result.mean_coverage:.3f}")
     return 1 if bad and not args.skip_bad else 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from parvox.models import available_models
+    from parvox.train import TrainConfig, train
+
+    if args.config not in available_models():
+        raise ParvoxError(f"unknown --config {args.config!r}; choose among "
+                          f"{', '.join(available_models())}")
+    cfg = TrainConfig(config=args.config, data=args.data, out=args.out, steps=args.steps,
+                      batch=args.batch, views=args.views, lr=args.lr,
+                      lr_drop_step=args.lr_drop_step, weight_decay=args.weight_decay,
+                      seed=args.seed, checkpoint_every=args.checkpoint_every,
+                      workers=args.workers, flip=not args.no_flip, threads=args.threads)
+    result = train(cfg, resume=args.resume)
+    print(result.table())
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from parvox.evaluate import evaluate, report_table, write_report
+
+    report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
+                      batch=args.batch, floors_from=args.floors_from)
+    print(report_table(report))
+    if args.json:
+        write_report(report, args.json)
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

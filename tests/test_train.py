@@ -1,0 +1,131 @@
+"""Training, exact resume, checkpoints and evaluation on a tiny procedural dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from parvox.data.builder import build_dataset, procedural_jobs
+from parvox.data.dataset import R2N2Dataset
+from parvox.data.sampling import StepBatches, step_indices
+from parvox.errors import DataError, ParvoxError
+from parvox.evaluate import evaluate, report_table
+from parvox.metrics import fscore, iou
+from parvox.train import TrainConfig, learning_rate, train
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("data")
+    build_dataset(root, procedural_jobs(5, ["chair", "table"]), seed=1, show_progress=False)
+    return root
+
+
+def _cfg(data: Path, out: Path, steps: int) -> TrainConfig:
+    return TrainConfig(config="tiny", data=str(data), out=str(out), steps=steps, batch=4,
+                       views=(1, 3), lr=1e-3, lr_drop_step=4, checkpoint_every=3, seed=2,
+                       workers=0, threads=1)
+
+
+def test_resume_equals_uninterrupted_run(data: Path, tmp_path: Path) -> None:
+    train(_cfg(data, tmp_path / "a", 6), show_progress=False)
+    train(_cfg(data, tmp_path / "b", 3), show_progress=False)  # "interrupted" at step 3
+    train(_cfg(data, tmp_path / "b", 6), resume=True, show_progress=False)
+    a = load_file(tmp_path / "a/checkpoints/step-6/model.safetensors")
+    b = load_file(tmp_path / "b/checkpoints/step-6/model.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    start = load_file(tmp_path / "b/checkpoints/step-3/model.safetensors")
+    assert any(not torch.equal(start[k], a[k]) for k in a)  # training did change things
+    assert [s for s, _ in list_checkpoints(tmp_path / "a")] == [3, 6]
+    assert json.loads((tmp_path / "a/config.json").read_text())["config"] == "tiny"
+
+
+def test_existing_run_needs_resume(data: Path, tmp_path: Path) -> None:
+    train(_cfg(data, tmp_path / "r", 3), show_progress=False)
+    with pytest.raises(ParvoxError, match="--resume"):
+        train(_cfg(data, tmp_path / "r", 3), show_progress=False)
+
+
+def test_checkpoint_checksum_and_config_guard(data: Path, tmp_path: Path) -> None:
+    train(_cfg(data, tmp_path / "c", 3), show_progress=False)
+    ckpt = load_checkpoint(tmp_path / "c")
+    assert ckpt.step == 3 and ckpt.optimizer_state is not None
+    other = TrainConfig(**{**_cfg(data, tmp_path / "c", 6).__dict__, "config": "small"})
+    with pytest.raises(ParvoxError, match="tiny"):
+        train(other, resume=True, show_progress=False)
+    weights = ckpt.path / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[-1] ^= 0xFF
+    weights.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="checksum"):
+        load_checkpoint(tmp_path / "c")
+
+
+def test_checkpoint_write_failure_keeps_previous(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    state = {"w": torch.ones(3)}
+    save_checkpoint(tmp_path, 1, state, None, {"config": "x"})
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", "model.safetensors")
+
+    monkeypatch.setattr("parvox.checkpoint.save_file", disk_full)
+    with pytest.raises(DataError, match="No space left"):
+        save_checkpoint(tmp_path, 2, state, None, {"config": "x"})
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-1"]
+    assert load_checkpoint(tmp_path).step == 1
+
+
+def test_step_batches_depend_only_on_step_and_shard_exactly(data: Path) -> None:
+    dataset = R2N2Dataset(data, "train", views=(1, 3), image_size=32, seed=0)
+    whole = StepBatches(dataset, 4, seed=0)[5]
+    halves = [StepBatches(dataset, 4, seed=0, rank=r, world=2)[5] for r in range(2)]
+    joined = torch.cat([h["images"] for h in halves])
+    assert torch.equal(joined, whole["images"])
+    assert whole["model_id"] == halves[0]["model_id"] + halves[1]["model_id"]
+    size = len(dataset)
+    seen = np.concatenate([step_indices(size, 4, s, seed=0) for s in range(size)])
+    assert sorted(seen[:size].tolist()) == list(range(size))  # an epoch is a permutation
+    assert sorted(seen[size:2 * size].tolist()) == list(range(size))
+    assert not np.array_equal(seen[:size], seen[size:2 * size])  # reshuffled per epoch
+
+
+def test_learning_rate_schedule(data: Path, tmp_path: Path) -> None:
+    cfg = _cfg(data, tmp_path, 10)
+    assert learning_rate(cfg, 3) == pytest.approx(1e-3)
+    assert learning_rate(cfg, 4) == pytest.approx(1e-4)
+    with pytest.raises(ParvoxError, match="views"):
+        TrainConfig(config="tiny", data="d", out="o", views=(0, 3))
+
+
+def test_iou_and_fscore_values() -> None:
+    target = torch.zeros(1, 32, 32, 32)
+    target[0, 8:24, 8:24, 8:24] = 1
+    prob = torch.zeros(1, 32, 32, 32)
+    prob[0, 8:24, 8:24, 8:16] = 0.45
+    assert iou(prob, target, 0.4).item() == pytest.approx(0.5)
+    assert iou(prob, target, 0.5).item() == 0.0
+    grid = target[0].numpy() > 0
+    assert fscore(grid, grid) == pytest.approx(1.0)
+    assert fscore(np.roll(grid, 3, axis=0), grid) < 0.5
+
+
+def test_evaluate_reports_views_thresholds_and_floors(data: Path, tmp_path: Path) -> None:
+    train(_cfg(data, tmp_path / "e", 3), show_progress=False)
+    report = evaluate(tmp_path / "e", data, views=[1, 2], batch=4, show_progress=False)
+    assert set(report["iou"]) == {"1", "2"}
+    assert set(report["iou"]["1"]) == {"0.3", "0.4", "0.5"}
+    entry = report["iou"]["1"]["0.4"]
+    assert set(entry) == {"mean", "weighted", "per_class"}
+    assert set(entry["per_class"]) == {"03001627", "04379243"}
+    floor = report["floors"]["class_mean"]["0.4"]["mean"]
+    assert 0.0 < floor <= 1.0
+    assert "class-mean floor" in report_table(report)
