@@ -101,6 +101,12 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--json", help="write the report to this file")
     ev.set_defaults(func=_cmd_eval)
 
+    rec = sub.add_parser("reconstruct", help="voxels and a mesh from your own photos")
+    rec.add_argument("images", nargs="+", help="one or more photos of the same object")
+    rec.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    rec.add_argument("--out", required=True, help="output folder")
+    rec.set_defaults(func=_cmd_reconstruct)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``parvox`` argument parser."""
@@ -183,6 +189,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(report_table(report))
     if args.json:
         write_report(report, args.json)
+    return 0
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> int:
+    from parvox.reconstruct import reconstruct
+
+    for kind, path in reconstruct(args.images, args.checkpoint, args.out).items():
+        print(f"{kind:8s} {path}")
     return 0
 
 
