@@ -7,10 +7,15 @@ with status 2, also as one line; Ctrl-C exits with status 130.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from parvox.errors import ParvoxError
+
+if TYPE_CHECKING:
+    from parvox.train import TrainConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,6 +94,18 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, help="torch threads")
     train.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument("--parallel", default="ddp", choices=("ddp", "owt", "owt-overlap"),
+                       help="per-layer strategy: ddp (all data-parallel), owt (data-parallel "
+                       "convs, model-parallel FCs), owt-overlap (owt, chunked and overlapped)")
+    train.add_argument("--nproc", type=int, default=1,
+                       help="local ranks to start (torchrun's machinery); default 1")
+    train.add_argument("--max-restarts", type=int, default=0,
+                       help="with --nproc: restarts of the worker group after a failure")
+    train.add_argument("--lr-scaling", default="none", choices=("none", "linear", "sqrt"),
+                       help="scale --lr with the global batch relative to --lr-base-batch")
+    train.add_argument("--lr-base-batch", type=int, default=16)
+    train.add_argument("--dtype", default="float32", choices=("float32", "float64"),
+                       help="parameter precision (float64 for numerical checks)")
     train.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint (IoU, F-score, floors)")
@@ -175,9 +192,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       batch=args.batch, views=args.views, lr=args.lr,
                       lr_drop_step=args.lr_drop_step, weight_decay=args.weight_decay,
                       seed=args.seed, checkpoint_every=args.checkpoint_every,
-                      workers=args.workers, flip=not args.no_flip, threads=args.threads)
+                      workers=args.workers, flip=not args.no_flip, threads=args.threads,
+                      parallel=args.parallel, lr_scaling=args.lr_scaling,
+                      lr_base_batch=args.lr_base_batch, dtype=args.dtype)
+    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return _launch_ranks(args, cfg)
     result = train(cfg, resume=args.resume)
-    print(result.table())
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(result.table())
+    return 0
+
+
+def _launch_ranks(args: argparse.Namespace, cfg: TrainConfig) -> int:
+    from parvox.parallel.launch import launch_local, strip_launch_flags
+
+    if cfg.batch % args.nproc:
+        raise ParvoxError(f"--batch {cfg.batch} is not divisible by --nproc {args.nproc}")
+    argv = strip_launch_flags(sys.argv[1:] if args.argv is None else args.argv)
+    if args.max_restarts > 0 and "--resume" not in argv:
+        argv.append("--resume")  # a restarted group continues from the latest checkpoint
+    launch_local(args.nproc, argv, args.max_restarts)
     return 0
 
 
@@ -209,6 +243,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``parvox`` console script."""
     args = build_parser().parse_args(argv)
+    args.argv = list(argv) if argv is not None else None
     try:
         return int(args.func(args) or 0)
     except ParvoxError as exc:

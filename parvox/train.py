@@ -23,6 +23,9 @@ from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from parvox.data.dataset import R2N2Dataset
 from parvox.data.sampling import StepBatches
 from parvox.errors import ParvoxError
+from parvox.parallel.comm import Comm
+from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
+from parvox.parallel.plan import ParallelModel, parallelize
 from parvox.progress import markdown_table, progress_bar
 
 #: 3D-R2N2's optimiser: Adam at 1e-4, later lowered to 1e-5 (Choy et al. 2016, section 5).
@@ -31,6 +34,8 @@ LR_DROP_FACTOR = 0.1
 #: Fraction of the steps after which the learning rate drops (our default, configurable).
 DEFAULT_LR_DROP_AT = 0.75
 DEFAULT_WEIGHT_DECAY = 1e-5
+#: Learning-rate scaling rules for larger global batches.
+LR_SCALINGS = ("none", "linear", "sqrt")
 
 
 @dataclass
@@ -51,6 +56,10 @@ class TrainConfig:
     workers: int = 1
     flip: bool = True
     threads: int | None = None
+    parallel: str = "ddp"
+    lr_scaling: str = "none"
+    lr_base_batch: int = 16
+    dtype: str = "float32"  # float64 for numerical checks (parity tests)
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,6 +73,17 @@ class TrainConfig:
             raise ParvoxError(f"--views must be MIN-MAX with 1 <= MIN <= MAX <= 24, got {lo}-{hi}")
         if not self.lr > 0:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
+        if self.lr_scaling not in LR_SCALINGS:
+            raise ParvoxError(f"--lr-scaling must be one of {', '.join(LR_SCALINGS)}, "
+                              f"got {self.lr_scaling!r}")
+
+    @property
+    def base_lr(self) -> float:
+        """``lr`` scaled for the global batch: Krizhevsky (2014, section 4) scales the learning
+        rate with the batch, linearly or by the square root; ``lr`` is meant for a global batch
+        of ``lr_base_batch``."""
+        ratio = self.batch / self.lr_base_batch
+        return self.lr * {"none": 1.0, "linear": ratio, "sqrt": math.sqrt(ratio)}[self.lr_scaling]
 
     @property
     def drop_step(self) -> int:
@@ -73,8 +93,8 @@ class TrainConfig:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """Step-wise schedule: ``lr`` until ``drop_step``, then ``lr x 0.1``."""
-    return cfg.lr if step < cfg.drop_step else cfg.lr * LR_DROP_FACTOR
+    """Step-wise schedule: the scaled ``lr`` until ``drop_step``, then x 0.1."""
+    return cfg.base_lr if step < cfg.drop_step else cfg.base_lr * LR_DROP_FACTOR
 
 
 def voxel_loss(logits: torch.Tensor, voxels: torch.Tensor) -> torch.Tensor:
@@ -89,25 +109,28 @@ def _build_model(cfg: TrainConfig) -> torch.nn.Module:
     return create_model(cfg.config, **cfg.model_overrides)
 
 
-def _restore(cfg: TrainConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
-    """Load the latest checkpoint of ``cfg.out`` into model and optimizer; returns its step."""
+def _restore(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Optimizer) -> int:
+    """Load the latest checkpoint of ``cfg.out`` (written at any number of ranks) into the
+    parallel model and the optimizer; returns its step."""
     ckpt = load_checkpoint(cfg.out)
     if ckpt.meta.get("config") != cfg.config:
         raise ParvoxError(f"{ckpt.path}: checkpoint of config {ckpt.meta.get('config')!r}, "
                           f"not {cfg.config!r}")
-    model.load_state_dict(ckpt.model_state)
+    model.load_full_state_dict(ckpt.model_state)
     if ckpt.optimizer_state is not None:
-        optimizer.load_state_dict(ckpt.optimizer_state)
+        model.load_optimizer_state(optimizer, ckpt.optimizer_state)
     if ckpt.rng_state is not None:
         torch.set_rng_state(ckpt.rng_state)
     return ckpt.step
 
 
-def _prepare_run(cfg: TrainConfig, resume: bool) -> None:
+def _prepare_run(cfg: TrainConfig, resume: bool, is_main: bool) -> None:
     run = Path(cfg.out)
     if list_checkpoints(run) and not resume:
         raise ParvoxError(f"{run}: run folder already has checkpoints; pass --resume to continue "
                           "it or choose another --out")
+    if not is_main:
+        return
     try:
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
@@ -130,63 +153,119 @@ class TrainResult:
     final_loss: float
     samples_per_s: float
     checkpoint: str
+    world: int = 1
+    strategy: str = "ddp"
+    bytes_per_step: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
-        return markdown_table(["steps run", "final step", "final loss", "samples/s", "checkpoint"],
-                              [(self.steps - self.start_step, self.steps, self.final_loss,
-                                self.samples_per_s, self.checkpoint)])
+        sent = sum(v for k, v in self.bytes_per_step.items() if k != "metrics")
+        summary = markdown_table(
+            ["steps run", "final step", "final loss", "samples/s", "ranks", "parallel",
+             "MB sent per rank per step", "checkpoint"],
+            [(self.steps - self.start_step, self.steps, self.final_loss, self.samples_per_s,
+              self.world, self.strategy, sent / 1e6, self.checkpoint)])
+        if not self.bytes_per_step:
+            return summary
+        rows = [(label, value / 1e6) for label, value in sorted(self.bytes_per_step.items())]
+        return summary + "\n\n" + markdown_table(["collectives of", "MB per rank per step"], rows)
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True) -> TrainResult:
-    """Train ``cfg.config`` on ``cfg.data``'s training split into the run folder ``cfg.out``."""
+    """Train ``cfg.config`` on ``cfg.data``'s training split into the run folder ``cfg.out``.
+
+    Under torchrun (``WORLD_SIZE`` > 1) every rank runs this function: the global batch is split
+    across ranks and ``cfg.parallel`` says how each layer is parallelised.
+    """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    _prepare_run(cfg, resume)
-    model = _build_model(cfg)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    dims = ParallelDims.from_env(cfg.parallel)
+    comm = init_distributed(dims)
+    try:
+        return _train(cfg, dims, comm, resume, show_progress and dims.is_main)
+    finally:
+        shutdown_distributed()
+
+
+def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
+           show_progress: bool) -> TrainResult:
+    _prepare_run(cfg, resume, dims.is_main)
+    dtype = getattr(torch, cfg.dtype)
+    model = parallelize(_build_model(cfg).to(dims.device, dtype), cfg.parallel, comm)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.base_lr,
+                                 weight_decay=cfg.weight_decay)
     start = _restore(cfg, model, optimizer) if resume and list_checkpoints(cfg.out) else 0
-    image_size = getattr(getattr(model, "config", None), "image_size", 127)
+    image_size = model.module.config.image_size
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
                           flip=cfg.flip, seed=cfg.seed)
-    loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed), batch_size=None,
-                        sampler=range(start, cfg.steps), num_workers=cfg.workers)
-    writer = _summary_writer(Path(cfg.out) / "tensorboard")
-    meta = _meta(cfg, model)
+    loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed, dims.rank, dims.world),
+                        batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
+    writer = _summary_writer(Path(cfg.out) / "tensorboard") if dims.is_main else None
+    meta = _meta(cfg, model.module) | {"world_size": dims.world}
     loss_value, last_ckpt, begin = float("nan"), "", time.perf_counter()
+    sent: dict[str, float] = {}
     model.train()
     with progress_bar(cfg.steps, desc="train", unit="step", enabled=show_progress) as bar:
         bar.update(start)
         for batch in loader:
             step = int(batch["step"])
-            loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step))
+            loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step), comm,
+                                     dims.device, dtype)
+            sent = comm.ledger.reset()
             done = step + 1
             rate = (done - start) * cfg.batch / (time.perf_counter() - begin)
-            bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{rate:.1f}")
+            bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{rate:.1f}",
+                            MB_step=f"{sum(sent.values()) / 1e6:.1f}")
             bar.update(1)
             if writer is not None:
-                writer.add_scalar("train/loss", loss_value, done)
-                writer.add_scalar("train/lr", learning_rate(cfg, step), done)
-                writer.add_scalar("train/samples_per_s", rate, done)
+                _log_scalars(writer, done, loss_value, learning_rate(cfg, step), rate, sent)
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
-                last_ckpt = str(save_checkpoint(cfg.out, done, model.state_dict(),
-                                                optimizer.state_dict(), meta))
+                last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
     if writer is not None:
         writer.close()
     elapsed = time.perf_counter() - begin
     rate = (cfg.steps - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
-    return TrainResult(start, cfg.steps, loss_value, rate, last_ckpt)
+    return TrainResult(start, cfg.steps, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
+                       sent)
 
 
-def _train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                batch: dict[str, Any], lr: float) -> float:
+def _checkpoint(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Optimizer,
+                meta: dict[str, Any], step: int, dims: ParallelDims, comm: Comm) -> str:
+    """Gather the full state on every rank (a collective), write it from rank 0."""
+    state = model.full_state_dict()
+    opt_state = model.full_optimizer_state(optimizer)
+    comm.ledger.reset()  # checkpoint gathers are not training traffic
+    path = ""
+    if dims.is_main:
+        path = str(save_checkpoint(cfg.out, step, state, opt_state, meta))
+    if comm.world > 1:
+        torch.distributed.barrier(group=comm.group)
+    return path or str(Path(cfg.out) / "checkpoints" / f"step-{step}")
+
+
+def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
+                 sent: dict[str, float]) -> None:
+    writer.add_scalar("train/loss", loss, step)
+    writer.add_scalar("train/lr", lr, step)
+    writer.add_scalar("train/samples_per_s", rate, step)
+    writer.add_scalar("comm/bytes_per_rank", sum(v for k, v in sent.items() if k != "metrics"),
+                      step)
+
+
+def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
+                batch: dict[str, Any], lr: float, comm: Comm, device: torch.device,
+                dtype: torch.dtype = torch.float32) -> float:
+    """One optimizer step on this rank's share of the global batch; returns the global loss."""
     for group in optimizer.param_groups:
         group["lr"] = lr
-    logits = model(batch["images"])
-    loss = voxel_loss(logits, batch["voxels"])
+    logits = model(batch["images"].to(device, dtype, non_blocking=True))
+    loss = voxel_loss(logits, batch["voxels"].to(device, non_blocking=True))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    return float(loss.detach())
+    value = loss.detach().reshape(1)
+    if comm.world > 1:  # the mean of the local means is the global mean (equal shares)
+        value = comm.all_reduce_(value.clone(), "metrics") / comm.world
+    return float(value)
 
 
 def _summary_writer(path: Path):

@@ -1,0 +1,52 @@
+"""``parvox train --nproc K``: start K local ranks with torchrun's own machinery.
+
+This is ``torchrun --standalone --nproc-per-node K -m parvox train ...`` called as a library
+(``torch.distributed.launcher.api.elastic_launch``): c10d rendezvous on a free local port,
+restarts of the whole worker group on failure (``--max-restarts``), per-rank environment
+(``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``/``PORT``). For several nodes call
+``torchrun --nnodes N --nproc-per-node K --rdzv-backend c10d --rdzv-endpoint HOST:PORT -m parvox
+train ...`` directly; the ranks behave the same.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+
+from parvox.errors import ParvoxError
+
+
+def launch_local(nproc: int, argv: Sequence[str], max_restarts: int = 0) -> None:
+    """Run ``python -m parvox <argv>`` on ``nproc`` local ranks; raises on failure."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc,
+                          run_id=f"parvox-{uuid.uuid4().hex[:8]}", rdzv_backend="c10d",
+                          rdzv_endpoint="localhost:0", max_restarts=max_restarts,
+                          monitor_interval=0.5, start_method="spawn")
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    try:
+        elastic_launch(config, entrypoint=sys.executable)("-m", "parvox", *argv)
+    except ChildFailedError as exc:
+        rank, failure = exc.get_first_failure()
+        raise ParvoxError(f"rank {rank} failed with exit code {failure.exitcode} "
+                          f"(its own message is above)") from None
+
+
+def strip_launch_flags(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--nproc K`` and ``--max-restarts R`` (the ranks must not relaunch)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--nproc", "--max-restarts"):
+            skip = True
+            continue
+        if arg.startswith(("--nproc=", "--max-restarts=")):
+            continue
+        out.append(arg)
+    return out

@@ -1,0 +1,204 @@
+"""Model-parallel FC layers: Krizhevsky's scheme (a) and the overlapped scheme (b)/(c).
+
+Every rank holds rows ``rank·s .. (rank+1)·s`` (``s = out / K``) of each FC's weight and bias.
+The conv layers before them run data-parallel, so each rank has the features of its own ``n``
+samples. A forward pass:
+
+1. **gather**: every rank gets the features of all ``K·n`` samples (all-gather);
+2. **compute**: each rank applies its weight shard to all ``K·n`` samples;
+3. **return**: each rank gets, for its own ``n`` samples, the ``K`` output shards (all-to-all).
+
+Backward mirrors it: all-to-all of the output gradients, local weight gradients over all
+``K·n`` samples, reduce-scatter of the input gradients. FCs that read the same input tensor
+(the GRU/LSTM gates) form one :class:`ShardedFCGroup`, so that input is gathered once and one
+all-to-all carries all their outputs.
+
+``overlap=True`` (scheme (b)/(c)) takes one rank's chunk at a time: the broadcast of chunk
+``j + 1`` and the return of chunk ``j - 1`` run while chunk ``j`` is computed; backward likewise.
+
+Gradient scale: each rank's loss is the mean over its ``n`` samples and the data-parallel layers
+average gradients over ranks, i.e. the objective is the mean of the K local losses. The weight
+gradient a shard computes sums all K local losses, so it is divided by K (a parameter hook),
+which makes every strategy equal one process on the global batch.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from parvox.parallel.comm import Comm, ExchangeRows, GatherRows
+
+
+class ShardedFC(nn.Module):
+    """A shard of an ``nn.Linear`` (rows of ``weight`` and ``bias``) inside a group.
+
+    Calling it with ``x`` (..., in_features) returns the full (..., out_features) output for the
+    local samples, computed by the whole group (see module docstring).
+    """
+
+    def __init__(self, linear: nn.Linear, comm: Comm) -> None:
+        super().__init__()
+        if linear.out_features % comm.world:
+            raise ValueError(f"out_features {linear.out_features} not divisible by "
+                             f"{comm.world} ranks")
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.shard = linear.out_features // comm.world
+        rows = slice(comm.rank * self.shard, (comm.rank + 1) * self.shard)
+        self.weight = nn.Parameter(linear.weight.detach()[rows].clone())
+        self.bias = nn.Parameter(linear.bias.detach()[rows].clone()) if linear.bias is not None \
+            else None
+        self.group: ShardedFCGroup | None = None
+        self.index = 0
+        scale = 1.0 / comm.world
+        for p in self.parameters():
+            p.register_hook(lambda g, s=scale: g * s)
+
+    def forward(self, x: Tensor) -> Tensor:
+        assert self.group is not None, "ShardedFC used outside a ShardedFCGroup"
+        lead = x.shape[:-1]
+        out = self.group.outputs(x.reshape(-1, self.in_features))[self.index]
+        return out.reshape(*lead, self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in={self.in_features}, out={self.out_features}, shard={self.shard}"
+
+
+class ShardedFCGroup:
+    """FCs that read the same input: one gather, one compute pass, one return.
+
+    Members are called one after another with the same input tensor (as the recurrent unit
+    does for its gates); the first call computes every member's output, the others reuse it.
+    """
+
+    def __init__(self, members: list[ShardedFC], comm: Comm, label: str,
+                 overlap: bool = False) -> None:
+        self.members, self.comm, self.label, self.overlap = members, comm, label, overlap
+        for index, member in enumerate(members):
+            member.group, member.index = self, index
+        self._source: weakref.ref[Tensor] | None = None
+        self._outputs: list[Tensor] = []
+        self._served = 0
+
+    def outputs(self, x: Tensor) -> list[Tensor]:
+        """Every member's (n, out) output for the local input ``x`` (n, in)."""
+        if self._source is None or self._source() is not x or self._served >= len(self.members):
+            self._outputs = self._compute(x)
+            self._source = weakref.ref(x)
+            self._served = 0
+        self._served += 1
+        return self._outputs
+
+    def _compute(self, x: Tensor) -> list[Tensor]:
+        params = [t for m in self.members for t in (m.weight, m.bias)]
+        if self.overlap and self.comm.world > 1:
+            return list(_ChunkedFC.apply(x, self.comm, self.label, len(self.members), *params))
+        gathered = GatherRows.apply(x, self.comm, self.label)  # (K·n, in)
+        local = torch.cat([F.linear(gathered, m.weight, m.bias) for m in self.members], dim=1)
+        received = ExchangeRows.apply(local, self.comm, self.label)  # block j: shard j
+        return _split_shards(received, self.comm.world, [m.shard for m in self.members])
+
+
+def _split_shards(received: Tensor, world: int, shards: list[int]) -> list[Tensor]:
+    """(K·n, Σ s_g) with block j = shard j of every member -> per member (n, K·s_g)."""
+    n = received.shape[0] // world
+    blocks = received.reshape(world, n, -1).split(shards, dim=2)
+    return [b.permute(1, 0, 2).reshape(n, world * b.shape[2]) for b in blocks]
+
+
+class _ChunkedFC(torch.autograd.Function):
+    """Scheme (b)/(c): one rank's chunk at a time, communication overlapped with compute.
+
+    Forward: broadcasts of every rank's input chunk are posted at once; chunk j is computed as
+    soon as it lands while later ones are in flight, and its output shard is sent back to rank
+    j (an asynchronous gather) while chunk j + 1 is computed. Backward: rank j's output
+    gradients are scattered to the shards, each shard accumulates its weight gradient chunk by
+    chunk (so the result is exact) and reduces the input gradient back to rank j.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, comm: Comm, label: str, count: int,  # type: ignore[override]
+                *params: Tensor) -> tuple[Tensor, ...]:
+        weights, biases = params[0::2], params[1::2]
+        chunks, waits = _post_broadcasts(x.contiguous(), comm, label)
+        shards = [w.shape[0] for w in weights]
+        mine: list[Tensor] = []
+        pending = []
+        for j in range(comm.world):
+            waits[j].wait()
+            local = torch.cat([F.linear(chunks[j], w, b)
+                               for w, b in zip(weights, biases, strict=True)], dim=1)
+            if j == comm.rank:
+                mine = [torch.empty_like(local) for _ in range(comm.world)]
+            comm.record_p2p("gather", label, local.numel() * local.element_size())
+            pending.append(dist.gather(local, mine if j == comm.rank else None,
+                                       dst=comm.global_rank(j), group=comm.group, async_op=True))
+        for work in pending:
+            work.wait()
+        ctx.save_for_backward(*chunks, *params)
+        ctx.comm, ctx.label, ctx.count = comm, label, count
+        return tuple(_split_shards(torch.cat(mine), comm.world, shards))
+
+    @staticmethod
+    def backward(ctx, *grads: Tensor):  # type: ignore[override]
+        comm, label = ctx.comm, ctx.label
+        saved = ctx.saved_tensors
+        chunks, params = saved[:comm.world], saved[comm.world:]
+        weights, biases = params[0::2], params[1::2]
+        shards = [w.shape[0] for w in weights]
+        mine = _shard_blocks([g.contiguous() for g in grads], comm.world, shards)
+        received, waits = _post_scatters(mine, comm, label)
+        grad_w = [torch.zeros_like(w) for w in weights]
+        grad_b = [torch.zeros_like(b) for b in biases]
+        results = [torch.empty(0) for _ in range(comm.world)]
+        pending = []
+        for j in range(comm.world):
+            waits[j].wait()
+            parts = received[j].split(shards, dim=1)
+            grad_x = torch.zeros_like(chunks[j])
+            for g, part in enumerate(parts):
+                grad_w[g] += part.t() @ chunks[j]
+                grad_b[g] += part.sum(0)
+                grad_x += part @ weights[g]
+            results[j] = grad_x
+            comm.record_p2p("reduce", label, grad_x.numel() * grad_x.element_size())
+            pending.append(dist.reduce(grad_x, dst=comm.global_rank(j), group=comm.group,
+                                       async_op=True))
+        for work in pending:
+            work.wait()
+        grad_params = [t for pair in zip(grad_w, grad_b, strict=True) for t in pair]
+        return (results[comm.rank], None, None, None, *grad_params)
+
+
+def _post_broadcasts(x: Tensor, comm: Comm, label: str) -> tuple[list[Tensor], list]:
+    """Post one asynchronous broadcast per rank's chunk; returns (buffers, works)."""
+    chunks, works = [], []
+    for j in range(comm.world):
+        buf = x if j == comm.rank else torch.empty_like(x)
+        comm.record_p2p("broadcast", label, buf.numel() * buf.element_size())
+        works.append(dist.broadcast(buf, src=comm.global_rank(j), group=comm.group,
+                                    async_op=True))
+        chunks.append(buf)
+    return chunks, works
+
+
+def _shard_blocks(grads: list[Tensor], world: int, shards: list[int]) -> list[Tensor]:
+    """Per member (n, K·s_g) output gradients -> per shard j the (n, Σ s_g) block for j."""
+    per_member = [g.reshape(g.shape[0], world, s) for g, s in zip(grads, shards, strict=True)]
+    return [torch.cat([m[:, j] for m in per_member], dim=1).contiguous() for j in range(world)]
+
+
+def _post_scatters(blocks: list[Tensor], comm: Comm, label: str) -> tuple[list[Tensor], list]:
+    """Rank j scatters its output-gradient blocks to the shards; returns (received, works)."""
+    received, works = [], []
+    for j in range(comm.world):
+        buf = torch.empty_like(blocks[0])
+        comm.record_p2p("scatter", label, buf.numel() * buf.element_size())
+        works.append(dist.scatter(buf, blocks if j == comm.rank else None,
+                                  src=comm.global_rank(j), group=comm.group, async_op=True))
+        received.append(buf)
+    return received, works
