@@ -131,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_data_commands(sub)
     _add_train_command(sub)
+    plan = sub.add_parser("plan", help="per-layer parallel plan: params, FLOPs, bytes sent")
+    plan.add_argument("--config", required=True)
+    plan.add_argument("--parallel", default="owt", choices=("ddp", "owt", "owt-overlap"))
+    plan.add_argument("--nproc", type=int, default=2)
+    plan.add_argument("--batch", type=int, default=16)
+    plan.add_argument("--views", type=int, default=5)
+    plan.add_argument("--json", help="write the plan to this file")
+    plan.set_defaults(func=_cmd_plan)
     demo = sub.add_parser("demo", help="the main job on the embedded procedural dataset")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
     demo.add_argument("--per-class", type=int, default=8)
@@ -231,6 +239,37 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
 
     for kind, path in reconstruct(args.images, args.checkpoint, args.out).items():
         print(f"{kind:8s} {path}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from parvox.models import available_models, create_model
+    from parvox.parallel.analysis import plan_report
+    from parvox.progress import markdown_table
+
+    if args.config not in available_models():
+        raise ParvoxError(f"unknown --config {args.config!r}; choose among "
+                          f"{', '.join(available_models())}")
+    if args.nproc < 1 or args.batch % args.nproc:
+        raise ParvoxError(f"--batch {args.batch} must be divisible by --nproc {args.nproc}")
+    report = plan_report(create_model(args.config), args.parallel, args.nproc, args.batch,
+                         args.views)
+    rows = [(x["name"], x["kind"], x["params"], f"{x['flops_per_sample'] / 1e6:.1f}",
+             x["activation_floats"], x["strategy"], f"{x['bytes_per_rank_per_step'] / 1e6:.3f}")
+            for x in report["layers"]]
+    print(markdown_table(["layer", "kind", "params", "MFLOP/sample", "activation floats",
+                          "strategy", "MB sent/rank/step"], rows))
+    print(f"\n{args.config}, {args.parallel}, K={args.nproc}, batch {args.batch} x "
+          f"{args.views} views: {report['params'] / 1e6:.2f}M params "
+          f"({report['model_parallel_params'] / 1e6:.2f}M model-parallel), "
+          f"{report['flops_per_sample'] / 1e9:.2f} GFLOP/sample forward; bytes per rank per "
+          f"step {report['bytes_per_rank_per_step'] / 1e6:.1f} MB vs ddp "
+          f"{report['ddp_bytes_per_rank_per_step'] / 1e6:.1f} MB")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle, indent=1)
     return 0
 
 

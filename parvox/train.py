@@ -222,6 +222,11 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
                 last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
     if writer is not None:
         writer.close()
+    if dims.is_main and sent:
+        (Path(cfg.out) / "comm.json").write_text(json.dumps(
+            {"world_size": dims.world, "parallel": cfg.parallel, "last_step_bytes": sent,
+             "bytes_per_rank_per_step": sum(v for k, v in sent.items() if k != "metrics")},
+            indent=1))
     elapsed = time.perf_counter() - begin
     rate = (cfg.steps - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
     return TrainResult(start, cfg.steps, loss_value, rate, last_ckpt, dims.world, cfg.parallel,

@@ -16,6 +16,7 @@ GRU gate biases. Float32 parity is therefore checked relative to DDP's own devia
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -165,3 +166,18 @@ def test_split_shards_reassembles_features() -> None:
 def test_strip_launch_flags() -> None:
     argv = ["train", "--nproc", "2", "--config", "tiny", "--max-restarts=3", "--resume"]
     assert strip_launch_flags(argv) == ["train", "--config", "tiny", "--resume"]
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "owt", "owt-overlap"])
+def test_measured_bytes_match_the_plan(data: Path, tmp_path: Path, strategy: str) -> None:
+    out = tmp_path / "run"
+    parvox_train(data, out, "--parallel", strategy, "--nproc", "2", "--views", "2-2", steps=1)
+    measured = json.loads((out / "comm.json").read_text())["bytes_per_rank_per_step"]
+    plan = json.loads(subprocess.run(
+        [sys.executable, "-m", "parvox", "plan", "--config", "tiny", "--parallel", strategy,
+         "--nproc", "2", "--batch", "8", "--views", "2", "--json", str(tmp_path / "plan.json")],
+        capture_output=True, text=True, check=True).stdout and
+        (tmp_path / "plan.json").read_text())
+    assert measured == pytest.approx(plan["bytes_per_rank_per_step"], rel=1e-9)
+    if strategy != "ddp":
+        assert measured < plan["ddp_bytes_per_rank_per_step"]

@@ -97,8 +97,7 @@ class ParallelModel:
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             model, list(self.sharded))
         device_ids = [model_device(model)] if model_device(model).type == "cuda" else None
-        ddp = DistributedDataParallel(model, device_ids=device_ids, process_group=self.comm.group,
-                                      broadcast_buffers=False)
+        ddp = DistributedDataParallel(model, device_ids=device_ids, process_group=self.comm.group)
         ddp.register_comm_hook(None, _counting_allreduce_hook(self.comm))
         return ddp
 

@@ -60,9 +60,8 @@ class ShardedFC(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         assert self.group is not None, "ShardedFC used outside a ShardedFCGroup"
-        lead = x.shape[:-1]
-        out = self.group.outputs(x.reshape(-1, self.in_features))[self.index]
-        return out.reshape(*lead, self.out_features)
+        out = self.group.outputs(x)[self.index]
+        return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in={self.in_features}, out={self.out_features}, shard={self.shard}"
@@ -85,9 +84,10 @@ class ShardedFCGroup:
         self._served = 0
 
     def outputs(self, x: Tensor) -> list[Tensor]:
-        """Every member's (n, out) output for the local input ``x`` (n, in)."""
+        """Every member's (n, out) output for the local input ``x`` (..., in), flattened to n
+        rows. The cache is keyed on the identity of ``x`` and serves each member once."""
         if self._source is None or self._source() is not x or self._served >= len(self.members):
-            self._outputs = self._compute(x)
+            self._outputs = self._compute(x.reshape(-1, x.shape[-1]))
             self._source = weakref.ref(x)
             self._served = 0
         self._served += 1
