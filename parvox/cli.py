@@ -104,6 +104,8 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr-scaling", default="none", choices=("none", "linear", "sqrt"),
                        help="scale --lr with the global batch relative to --lr-base-batch")
     train.add_argument("--lr-base-batch", type=int, default=16)
+    train.add_argument("--time-limit", type=float, metavar="MINUTES",
+                       help="stop after this many minutes of training, with a checkpoint")
     train.add_argument("--dtype", default="float32", choices=("float32", "float64"),
                        help="parameter precision (float64 for numerical checks)")
     train.set_defaults(func=_cmd_train)
@@ -141,8 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=_cmd_plan)
     demo = sub.add_parser("demo", help="the main job on the embedded procedural dataset")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
-    demo.add_argument("--per-class", type=int, default=8)
-    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument("--per-class", type=int, default=30)
+    demo.add_argument("--workers", type=int, default=2, help="dataset build processes")
+    demo.add_argument("--nproc", type=int, default=2, help="training ranks")
+    demo.add_argument("--steps", type=int, default=None, help="training steps")
     demo.set_defaults(func=_cmd_demo)
     return parser
 
@@ -202,7 +206,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       seed=args.seed, checkpoint_every=args.checkpoint_every,
                       workers=args.workers, flip=not args.no_flip, threads=args.threads,
                       parallel=args.parallel, lr_scaling=args.lr_scaling,
-                      lr_base_batch=args.lr_base_batch, dtype=args.dtype)
+                      lr_base_batch=args.lr_base_batch, dtype=args.dtype,
+                      time_limit_s=args.time_limit * 60 if args.time_limit else None)
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _launch_ranks(args, cfg)
     result = train(cfg, resume=args.resume)
@@ -274,9 +279,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from parvox.demo import run_demo
+    from parvox.demo import DEMO_STEPS, run_demo
 
-    return run_demo(args.out, per_class=args.per_class, workers=args.workers)
+    return run_demo(args.out, per_class=args.per_class, workers=args.workers, nproc=args.nproc,
+                    steps=args.steps or DEMO_STEPS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

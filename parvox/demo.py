@@ -1,34 +1,97 @@
-"""``make demo``: the main job on the embedded procedural dataset.
+"""``make demo``: the whole job on the embedded procedural dataset, on this machine.
 
-Builds a small procedural R2N2-layout dataset (resumable: a second run reuses it) and verifies
-it like a real ShapeNet download: files, 24 views, and the agreement of voxels and renders
-through the R2N2 camera. Training, evaluation and reconstruction join it as they land.
+1. build a procedural R2N2-layout dataset of the 13 classes and verify it like real data;
+2. train ``small`` with the ``owt`` plan (data-parallel convs, model-parallel FCs) on 2 local
+   ranks, bounded in time;
+3. evaluate on the test split (IoU per class and views, floors, F-score);
+4. reconstruct a few test models from their renders, and the photos in ``../shared/photos``
+   when present, with previews.
+
+A second run reuses the dataset and the finished training run.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from parvox.data.builder import build_dataset, procedural_jobs
-from parvox.data.verify import verify_root, verify_table, write_json
+from parvox.data.layout import R2N2Layout, default_splits, split_models
+from parvox.data.verify import verify_root, write_json
+from parvox.errors import ParvoxError
+from parvox.evaluate import evaluate, report_table, write_report
+
+#: Demo training budget, sized for 2 CPU cores (about 10 minutes; see docs/RESULTS.md).
+DEMO_STEPS = 1500
+DEMO_BATCH = 16
+DEMO_TIME_LIMIT_MIN = 12.0
+SHARED_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "photos"
 
 
-def run_demo(out: str, *, per_class: int = 8, workers: int = 2) -> int:
-    """Build and verify the demo dataset under ``out``; returns the exit status."""
+def _say(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+def _train(data: Path, run: Path, nproc: int, steps: int) -> None:
+    """Train through the CLI so the ranks start exactly as a user's would."""
+    cmd = [sys.executable, "-m", "parvox", "train", "--config", "small", "--data", str(data),
+           "--out", str(run), "--steps", str(steps), "--batch", str(DEMO_BATCH),
+           "--views", "1-5", "--lr", "3e-4", "--checkpoint-every", "250", "--threads", "1",
+           "--parallel", "owt", "--nproc", str(nproc), "--resume",
+           "--time-limit", str(DEMO_TIME_LIMIT_MIN)]
+    if nproc == 1:
+        cmd[cmd.index("--threads") + 1] = str(os.cpu_count() or 1)
+    if subprocess.run(cmd).returncode != 0:
+        raise ParvoxError("demo training failed (see the messages above)")
+
+
+def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list[Path]:
+    from parvox.reconstruct import reconstruct
+
+    layout = R2N2Layout(data)
+    tests = split_models(default_splits(data), "test")
+    picked = [tests[i * len(tests) // count] for i in range(count)]
+    folders = []
+    for ref in picked:
+        images = [str(layout.image_path(ref, v)) for v in range(3)]
+        folder = out / f"{ref.class_name}-{ref.model_id}"
+        reconstruct(images, run, folder)
+        folders.append(folder)
+    if SHARED_PHOTOS.is_dir():
+        for photo in sorted(SHARED_PHOTOS.glob("*.png")):
+            folder = out / f"photo-{photo.stem}"
+            reconstruct([str(photo)], run, folder)
+            folders.append(folder)
+    return folders
+
+
+def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
+             steps: int = DEMO_STEPS) -> int:
+    """Build, verify, train, evaluate and reconstruct under ``out``; returns the exit status."""
     root = Path(out)
-    data = root / "data"
-    print(f"[demo] building {per_class} procedural models per class into {data}")
+    data, run = root / "data", root / "run"
+    _say(f"1/4 building {per_class} procedural models per class into {data}")
     summary = build_dataset(data, procedural_jobs(per_class), workers=workers)
-    print(summary.table())
-    print(f"[demo] {summary.count('built')} built, {summary.count('skipped')} reused, "
-          f"{summary.seconds_per_model_core:.3f} s per model per core")
-    print(f"[demo] verifying {data}")
-    result = verify_root(data)
-    write_json(result, root / "verify.json")
-    print(verify_table(result))
-    ok = result.mean_silhouette_iou >= 0.75 and result.mean_coverage >= 0.98
-    print(f"\n[demo] dataset: {data} (ShapeNetRendering/, ShapeNetVox32/, ShapeNet.json)")
-    print(f"[demo] verification report: {root / 'verify.json'}")
-    print(f"[demo] silhouette IoU {result.mean_silhouette_iou:.3f} (target >= 0.75), coverage "
-          f"{result.mean_coverage:.3f} (target >= 0.98): {'OK' if ok else 'FAILED'}")
-    return 0 if ok and not result.bad_models else 1
+    _say(f"{summary.count('built')} built, {summary.count('skipped')} reused")
+    check = verify_root(data)
+    write_json(check, root / "verify.json")
+    _say(f"verify: silhouette IoU {check.mean_silhouette_iou:.3f}, coverage "
+         f"{check.mean_coverage:.3f} over {len(check.models)} models")
+    _say(f"2/4 training 'small' with the owt plan on {nproc} local ranks into {run}")
+    _train(data, run, nproc, steps)
+    _say("3/4 evaluating on the test split")
+    report = evaluate(run, data, views=[1, 3, 5])
+    write_report(report, root / "eval.json")
+    _say("4/4 reconstructing test models and photos")
+    folders = _reconstruct_tests(data, run, root / "reconstructions")
+    print()
+    print(report_table(report))
+    print()
+    _say(f"dataset          {data}  (verify report: {root / 'verify.json'})")
+    _say(f"training run     {run}  (checkpoints/, tensorboard/, config.json, comm.json)")
+    _say(f"evaluation       {root / 'eval.json'}")
+    for folder in folders:
+        _say(f"reconstruction   {folder / 'preview.png'}")
+    return 0

@@ -60,6 +60,7 @@ class TrainConfig:
     lr_scaling: str = "none"
     lr_base_batch: int = 16
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
+    time_limit_s: float | None = None  # stop (with a checkpoint) after this much training time
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -203,6 +204,7 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     meta = _meta(cfg, model.module) | {"world_size": dims.world}
     loss_value, last_ckpt, begin = float("nan"), "", time.perf_counter()
     sent: dict[str, float] = {}
+    stop_step = cfg.steps
     model.train()
     with progress_bar(cfg.steps, desc="train", unit="step", enabled=show_progress) as bar:
         bar.update(start)
@@ -218,8 +220,12 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
             bar.update(1)
             if writer is not None:
                 _log_scalars(writer, done, loss_value, learning_rate(cfg, step), rate, sent)
-            if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            out_of_time = _out_of_time(cfg, begin, comm)
+            if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
                 last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
+            if out_of_time:
+                stop_step = done
+                break
     if writer is not None:
         writer.close()
     if dims.is_main and sent:
@@ -228,9 +234,19 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
              "bytes_per_rank_per_step": sum(v for k, v in sent.items() if k != "metrics")},
             indent=1))
     elapsed = time.perf_counter() - begin
-    rate = (cfg.steps - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
-    return TrainResult(start, cfg.steps, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
+    rate = (stop_step - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
+    return TrainResult(start, stop_step, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
                        sent)
+
+
+def _out_of_time(cfg: TrainConfig, begin: float, comm: Comm) -> bool:
+    """Whether the time limit is reached; rank 0's clock decides for every rank."""
+    if cfg.time_limit_s is None:
+        return False
+    flag = torch.tensor([float(time.perf_counter() - begin >= cfg.time_limit_s)])
+    if comm.world > 1:
+        torch.distributed.broadcast(flag, src=comm.global_rank(0), group=comm.group)
+    return bool(flag.item())
 
 
 def _checkpoint(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Optimizer,
