@@ -26,6 +26,7 @@ class ProceduralShape:
     class_name: str
     shininess: np.ndarray  # (F,) float32 in [0, 1]
     part_index: np.ndarray  # (F,) int32: the closed part each face belongs to
+    subtype: str = ""  # structural family within the class, e.g. "pickup", "sailboat"
 
     @property
     def n_parts(self) -> int:
@@ -38,6 +39,8 @@ class ShapeBuilder:
 
     def __init__(self) -> None:
         self._parts: list[tuple[Part, Material]] = []
+        #: structural family within the class (recorded in ``ProceduralShape.subtype``)
+        self.kind = ""
 
     def add(self, part: Part, mat: Material) -> None:
         """Add one closed part."""
@@ -70,4 +73,4 @@ class ShapeBuilder:
         v = v - np.array([0.5 * (lo[0] + hi[0]), lo[1], 0.5 * (lo[2] + hi[2])])
         mesh = trimesh.Trimesh(vertices=v, faces=np.vstack(faces), process=False)
         return ProceduralShape(mesh, np.vstack(colors), class_name, np.concatenate(shine),
-                               np.concatenate(index))
+                               np.concatenate(index), self.kind)
