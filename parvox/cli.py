@@ -117,6 +117,7 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--views", type=_views_list, default=[1, 2, 3, 4, 5])
     ev.add_argument("--floors-from", help="dataset whose training split gives the floors")
     ev.add_argument("--batch", type=int, default=16)
+    ev.add_argument("--workers", type=int, default=0, help="data loader processes")
     ev.add_argument("--json", help="write the report to this file")
     ev.set_defaults(func=_cmd_eval)
 
@@ -232,7 +233,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from parvox.evaluate import evaluate, report_table, write_report
 
     report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
-                      batch=args.batch, floors_from=args.floors_from)
+                      batch=args.batch, workers=args.workers, floors_from=args.floors_from)
     print(report_table(report))
     if args.json:
         write_report(report, args.json)

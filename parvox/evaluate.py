@@ -47,6 +47,8 @@ def load_model(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dic
         raise ParvoxError(f"{ckpt.path}: parameters do not fit config {name!r} "
                           f"({str(exc).splitlines()[0]})") from None
     model.eval()
+    if torch.cuda.is_available():
+        model.cuda()
     return model, ckpt.meta
 
 
@@ -131,7 +133,8 @@ def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, 
     for item in progress(loader, desc=f"eval {n} view{'s' * (n > 1)}", unit="batch",
                          enabled=show_progress):
         with torch.no_grad():
-            prob = torch.softmax(model(item["images"]), dim=1)[:, 1]
+            device = next(model.parameters()).device
+            prob = torch.softmax(model(item["images"].to(device)), dim=1)[:, 1].float().cpu()
         target, synsets = item["voxels"], item["taxonomy"]
         for t in IOU_THRESHOLDS:
             ious[t].add(synsets, iou(prob, target, t).tolist())

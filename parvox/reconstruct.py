@@ -109,8 +109,9 @@ def reconstruct(images: list[str], checkpoint: str | os.PathLike[str],
     model, _ = load_model(checkpoint)
     size = model.config.image_size
     views = torch.stack([load_photo(path, size) for path in images])
+    device = next(model.parameters()).device
     with torch.no_grad():
-        prob = torch.softmax(model(views[None]), dim=1)[0, 1].numpy()
+        prob = torch.softmax(model(views[None].to(device)), dim=1)[0, 1].float().cpu().numpy()
     mesh = probability_mesh(prob)
     inputs = [(v.permute(1, 2, 0).numpy() * 255).astype(np.uint8) for v in views]
     picture = preview(inputs, mesh)

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from parvox.data.dataset import R2N2Dataset
 from parvox.data.sampling import StepBatches
 from parvox.errors import ParvoxError
+from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
 from parvox.parallel.plan import ParallelModel, parallelize
@@ -96,11 +96,6 @@ class TrainConfig:
 def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Step-wise schedule: the scaled ``lr`` until ``drop_step``, then x 0.1."""
     return cfg.base_lr if step < cfg.drop_step else cfg.base_lr * LR_DROP_FACTOR
-
-
-def voxel_loss(logits: torch.Tensor, voxels: torch.Tensor) -> torch.Tensor:
-    """Voxel-wise cross-entropy of (B, 2, D, D, D) logits against (B, D, D, D) occupancy."""
-    return F.cross_entropy(logits, voxels.long())
 
 
 def _build_model(cfg: TrainConfig) -> torch.nn.Module:

@@ -25,6 +25,7 @@ from .primitives import (
     disc,
     ellipsoid,
     prism,
+    rounded_box,
     sections_along_x,
     torus,
     tube,
@@ -51,49 +52,62 @@ class Car:
 
 #: kind -> (weight, L, W / L, roof, belt / roof, cabin fractions (a, b, c, d) of L, wheel r)
 KINDS: dict[str, tuple] = {
-    "sedan": (0.1, (4.2, 5.2), (0.37, 0.44), (1.35, 1.5), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
+    "sedan": (0.06, (4.2, 5.2), (0.35, 0.45), (1.3, 1.6), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
               (0.3, 0.36)),
-    "hatch": (0.07, (3.5, 4.3), (0.4, 0.48), (1.4, 1.55), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
+    "hatch": (0.05, (3.4, 4.3), (0.4, 0.52), (1.4, 1.75), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
               (0.28, 0.33)),
-    "wagon": (0.04, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
+    "wagon": (0.03, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
               (0.3, 0.35)),
-    "suv": (0.08, (4.3, 5.1), (0.38, 0.44), (1.65, 1.95), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
+    "suv": (0.05, (4.2, 5.1), (0.37, 0.46), (1.6, 2.0), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
             (0.36, 0.42)),
-    "van": (0.05, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
+    "van": (0.03, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
             (0.32, 0.38)),
-    "pickup": (0.08, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62), (0.72, 0.6, 0.42, 0.38),
+    "pickup": (0.07, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62), (0.72, 0.6, 0.42, 0.38),
                (0.38, 0.44)),
-    "sports": (0.08, (4.0, 4.7), (0.43, 0.5), (1.1, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
+    "sports": (0.06, (4.0, 4.7), (0.42, 0.54), (1.0, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
                (0.31, 0.36)),
-    "convertible": (0.07, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72),
+    "convertible": (0.05, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72),
                     (0.66, 0.56, 0.3, 0.2), (0.3, 0.35)),
     "limo": (0.04, (5.8, 7.5), (0.26, 0.3), (1.4, 1.5), (0.6, 0.66), (0.72, 0.64, 0.2, 0.14),
              (0.33, 0.37)),
-    "truck": (0.04, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55), (0.99, 0.9, 0.75, 0.72),
+    "truck": (0.03, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55), (0.99, 0.9, 0.75, 0.72),
               (0.45, 0.52)),
-    "monster": (0.04, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78), (0.72, 0.6, 0.42, 0.38),
+    "monster": (0.05, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78), (0.72, 0.6, 0.42, 0.38),
                 (0.7, 0.9)),
-    "racer": (0.06, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
+    "racer": (0.07, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
               (0.3, 0.35)),
-    "kart": (0.04, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
+    "kart": (0.05, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
              (0.12, 0.14)),
     "buggy": (0.05, (3.2, 3.9), (0.45, 0.52), (1.5, 1.7), (0.3, 0.35), (0.7, 0.6, 0.3, 0.25),
               (0.33, 0.4)),
-    "jeep": (0.05, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
+    "jeep": (0.06, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
              (0.36, 0.42)),
-    "vintage": (0.05, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
+    "vintage": (0.04, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
                 (0.36, 0.42)),
-    "hotrod": (0.03, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62), (0.45, 0.4, 0.18, 0.12),
+    "hotrod": (0.04, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62), (0.45, 0.4, 0.18, 0.12),
                (0.3, 0.42)),
-    "micro": (0.03, (2.5, 3.0), (0.55, 0.62), (1.5, 1.6), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
+    "micro": (0.04, (2.5, 3.0), (0.55, 0.62), (1.5, 1.6), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
               (0.25, 0.29)),
+    "minibus": (0.03, (4.8, 6.2), (0.33, 0.4), (2.3, 2.8), (0.38, 0.48), (0.96, 0.88, 0.03, 0.01),
+                (0.33, 0.38)),
+    "roadster": (0.04, (3.6, 4.3), (0.43, 0.5), (1.05, 1.2), (0.66, 0.76), (0.6, 0.5, 0.3, 0.25),
+                 (0.3, 0.34)),
+    "boxtruck": (0.03, (6.0, 8.5), (0.28, 0.34), (2.5, 3.0), (0.42, 0.5), (0.99, 0.9, 0.76, 0.74),
+                 (0.45, 0.52)),
+    "semi": (0.04, (5.8, 7.0), (0.36, 0.43), (3.0, 3.9), (0.36, 0.44), (0.99, 0.93, 0.64, 0.62),
+             (0.5, 0.55)),
 }
+
+#: kinds that may be lifted on big tyres or lowered on the ground
+_LIFTABLE = ("suv", "pickup", "jeep", "van", "hatch", "wagon")
+_LOWERABLE = ("sedan", "sports", "hatch", "wagon", "hotrod", "limo", "convertible")
 
 
 def _sample(rng: np.random.Generator) -> Car:
     """Sample a car type and its proportions."""
     names = list(KINDS)
-    kind = str(rng.choice(names, p=[KINDS[n][0] for n in names]))
+    w = np.array([KINDS[n][0] for n in names])
+    kind = str(rng.choice(names, p=w / w.sum()))
     _, lr, wr, rr, br, cab, wheel_r = KINDS[kind]
     length = rng.uniform(*lr)
     roof = rng.uniform(*rr)
@@ -103,15 +117,29 @@ def _sample(rng: np.random.Generator) -> Car:
     wr_ = rng.uniform(*wheel_r)
     clear = {"racer": 0.06, "kart": 0.04, "monster": wr_ * rng.uniform(1.2, 1.5),
              "buggy": wr_ * rng.uniform(0.7, 0.9)}.get(kind, wr_ * rng.uniform(0.35, 0.7))
-    car = Car(kind, length, length * rng.uniform(*wr), clear, roof * rng.uniform(*br), roof,
+    belt = roof * rng.uniform(*br)
+    mode = rng.random()
+    if kind in _LIFTABLE and mode < 0.45:  # lifted off-roader on big tyres
+        lift = rng.uniform(0.2, 0.6)
+        wr_ *= rng.uniform(1.1, 1.35)
+        clear, belt, roof = clear + lift, belt + lift, roof + lift
+    elif kind in _LOWERABLE and mode < 0.35:  # slammed
+        drop = max(0.0, min(clear - 0.04, rng.uniform(0.05, 0.25)))
+        clear, belt, roof = clear - drop, belt - drop, roof - drop
+    car = Car(kind, length, length * rng.uniform(*wr), clear, belt, roof,
               cab_x, wr_, hood_drop=rng.uniform(0.0, 0.25), tail_drop=rng.uniform(0.0, 0.15),
               paint=pal.paint(rng))
     overhang_f, overhang_r = rng.uniform(0.12, 0.22), rng.uniform(0.1, 0.22)
-    if kind in ("truck", "kart", "buggy", "monster"):
+    if kind == "hatch" or kind == "micro":
+        overhang_f, overhang_r = rng.uniform(0.08, 0.14), rng.uniform(0.04, 0.1)
+    if kind in ("truck", "kart", "buggy", "monster", "boxtruck", "minibus"):
         overhang_f, overhang_r = rng.uniform(0.05, 0.18), rng.uniform(0.1, 0.3)
     car.axles = [length * overhang_r + wr_, length * (1 - overhang_f) - wr_]
-    if kind == "truck" and rng.random() < 0.5:
-        car.axles.insert(1, car.axles[0] + 2.6 * wr_)
+    if kind == "semi":
+        overhang_f = rng.uniform(0.04, 0.08)
+        car.axles = [length * rng.uniform(0.12, 0.2), length * (1 - overhang_f) - wr_]
+    if kind in ("truck", "semi", "boxtruck") and rng.random() < 0.5:
+        car.axles.insert(1, car.axles[0] + 2.3 * wr_)
     return car
 
 
@@ -133,13 +161,14 @@ def _body_profile(c: Car, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _lower_body(c: Car, cut: tuple[float, float, float] | None = None,
-                n: int = 22) -> tuple[object, np.ndarray, np.ndarray]:
+                n: int = 22, x0: float = 0.0) -> tuple[object, np.ndarray, np.ndarray]:
     """Lofted lower body; also returns its stations and (uncut) top line.
 
     ``cut = (x0, x1, y)`` lowers the top to ``y`` between ``x0`` and ``x1`` (an open cockpit
-    or a pickup bed), with extra stations so that the step is sharp.
+    or a pickup bed), with extra stations so that the step is sharp.  The body starts at ``x0``
+    (behind it a body-on-frame truck has its bed on bare frame rails).
     """
-    xs = np.linspace(0.0, c.L, n)
+    xs = np.linspace(x0, c.L, n)
     if cut is not None:
         edges = [cut[0] - 0.01, cut[0] + 0.01, cut[1] - 0.01, cut[1] + 0.01]
         xs = np.unique(np.clip(np.concatenate([xs, edges]), 0.0, c.L))
@@ -186,7 +215,7 @@ def _details(b: ShapeBuilder, rng: np.random.Generator, c: Car, top: np.ndarray)
     if rng.random() < 0.6:
         for x in (-c.L / 2 - 0.04, c.L / 2 + 0.04):
             b.add(box((0.12, 0.14, c.W * 0.92), (x, c.clear + 0.2, 0)), dark)
-    if c.kind not in ("racer", "convertible"):
+    if c.kind not in ("racer", "convertible", "roadster"):
         xm = c.cab[0] - c.L / 2 - 0.05
         for s in (-1, 1):
             b.add(box((0.1, 0.1, 0.16), (xm, top[-6] + 0.08, s * (c.W / 2 + 0.06))), c.paint)
@@ -299,6 +328,72 @@ def _monster(b: ShapeBuilder, c: Car) -> None:
                            (ax - c.L / 2, c.clear + 0.1, s_ * c.W * 0.3), 0.06, m=6), frame)
 
 
+def _cab_over(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Cab-over truck: a tall cab at the front on a ladder chassis, and behind it a cargo box
+    (box truck) or the bare frame with fuel tanks, exhaust stacks and a fifth wheel (tractor)."""
+    x0 = c.cab[3] - c.L / 2  # back of the cab
+    x1 = c.L / 2
+    bot = c.wheel_r * rng.uniform(0.9, 1.3)
+    frame = pal.Material((40, 40, 40), 0.4)
+    for s_ in (-1, 1):
+        b.add(box_between((-c.L / 2 + 0.1, bot - 0.05, s_ * c.W * 0.3 - 0.08),
+                          (x1 - 0.2, bot + 0.2, s_ * c.W * 0.3 + 0.08)), frame)
+    b.add(rounded_box((x1 - x0, c.roof - bot, c.W), 0.12, ((x0 + x1) / 2, (c.roof + bot) / 2, 0)),
+          c.paint)
+    glass = pal.glass(rng)
+    b.add(box((0.06, (c.roof - c.belt) * 0.7, c.W * 0.86), (x1, c.belt + (c.roof - c.belt) * 0.4,
+                                                         0)), glass)
+    for s_ in (-1, 1):
+        b.add(box(((x1 - x0) * 0.4, (c.roof - c.belt) * 0.55, 0.06),
+                  (x1 - (x1 - x0) * 0.3, c.belt + (c.roof - c.belt) * 0.35, s_ * c.W / 2)), glass)
+    b.add(box((0.2, 0.35, c.W * 0.96), (x1 + 0.02, c.clear + 0.2, 0)), pal.metal(rng))
+    if c.kind == "boxtruck":
+        top = c.roof * rng.uniform(1.0, 1.3)
+        y0 = bot + 0.2
+        b.add(box_between((-c.L / 2, y0, -c.W / 2 - 0.05), (x0 - rng.uniform(0.08, 0.3), top,
+                                                          c.W / 2 + 0.05)), pal.painted(rng))
+        return
+    if rng.random() < 0.6:  # roof fairing
+        fh = rng.uniform(0.4, 0.9)
+        b.add(prism([[x0, c.roof - 0.05], [x1 - 0.5, c.roof - 0.05], [x0, c.roof + fh]],
+                    c.W * 0.9), c.paint)
+    steel = pal.metal(rng)
+    ax_r = c.axles[0] - c.L / 2
+    b.add(disc((ax_r, bot + 0.25, 0), 0.6, 0.08, axis=1), frame)
+    for s_ in (-1, 1):
+        xt = (x0 + c.axles[-1] - c.L / 2 - c.wheel_r) / 2
+        b.add(cylinder((xt - 0.5, bot, s_ * c.W * 0.4), (xt + 0.5, bot, s_ * c.W * 0.4), 0.3,
+                       m=12), steel)
+    if rng.random() < 0.7:  # exhaust stacks behind the cab
+        h = c.roof + rng.uniform(0.0, 0.6)
+        for s_ in (-1, 1):
+            b.add(cylinder((x0 - 0.1, bot, s_ * c.W * 0.42), (x0 - 0.1, h, s_ * c.W * 0.42), 0.07,
+                           m=8), steel)
+
+
+def _roof_rack(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Roof rails on short feet, optionally carrying a roof box or a load basket."""
+    a, bf, br, _ = c.cab
+    xa, xb = br - c.L / 2 + 0.1, bf - c.L / 2 - 0.1
+    if xb - xa < 0.5:
+        return
+    h = rng.uniform(0.06, 0.12)
+    mat = pal.any_of(rng, pal.metal, pal.plastic)
+    for s_ in (-1, 1):
+        z = s_ * c.W * 0.38
+        b.add(box_between((xa, c.roof - 0.02, z - 0.03), (xb, c.roof + h, z + 0.03)), mat)
+    r = rng.random()
+    if r < 0.45:  # aerodynamic roof box
+        bh = rng.uniform(0.3, 0.45)
+        bl = (xb - xa) * rng.uniform(0.7, 1.0)
+        b.add(rounded_box((bl, bh, c.W * rng.uniform(0.5, 0.7)), 0.12,
+                          ((xa + xb) / 2, c.roof + h + bh / 2, 0), axis=2), pal.plastic(rng))
+    elif r < 0.75:  # basket with a load
+        bh = rng.uniform(0.15, 0.6)
+        b.add(box(((xb - xa) * 0.8, bh, c.W * 0.6), ((xa + xb) / 2, c.roof + h + bh / 2, 0)),
+              pal.fabric(rng))
+
+
 def build(rng: np.random.Generator) -> ShapeBuilder:
     """A car of a random type."""
     b = ShapeBuilder()
@@ -312,22 +407,31 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
         return b
     if c.kind == "vintage":
         c.W *= 0.8
+    if c.kind in ("semi", "boxtruck"):
+        _cab_over(b, rng, c)
+        _wheels(b, rng, c)
+        return b
     if c.kind == "monster":
         _monster(b, c)
     floor = c.belt - rng.uniform(0.4, 0.55)
-    cut = None
+    cut, x0 = None, 0.0
     if c.kind in ("pickup", "monster"):
-        cut = (-1.0, c.cab[3] - 0.05, floor)
-    elif c.kind in ("convertible", "jeep"):
+        x0 = c.cab[3] - 0.05
+        frame = pal.Material((40, 40, 40), 0.4)
+        for s_ in (-1, 1):
+            b.add(box_between((-c.L / 2 + 0.2, c.clear + 0.05, s_ * c.W * 0.3 - 0.07),
+                              (x0 - c.L / 2 + 0.3, max(floor, c.clear + 0.25),
+                               s_ * c.W * 0.3 + 0.07)), frame)
+    elif c.kind in ("convertible", "jeep", "roadster"):
         cut = (c.cab[3], c.cab[0], floor)
         for s_ in (-1, 1):
             z0, z1 = sorted((s_ * c.W * 0.49, s_ * (c.W * 0.49 - 0.07)))
             b.add(box_between((c.cab[3] - c.L / 2, floor - 0.05, z0),
                               (c.cab[0] - c.L / 2, c.belt - 0.02, z1)), c.paint)
-    lower, xs, top = _lower_body(c, cut)
+    lower, xs, top = _lower_body(c, cut, x0=x0)
     b.add(lower, c.paint)
     glass = pal.glass(rng)
-    if c.kind in ("convertible", "jeep"):
+    if c.kind in ("convertible", "jeep", "roadster"):
         _open_cockpit(b, rng, c)
     else:
         b.add(_cabin(c, top, xs), glass)
@@ -346,6 +450,13 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
         _vintage(b, c)
     if c.kind == "sports" and rng.random() < 0.4:
         b.add(box((0.25, 0.04, c.W * 0.9), (-c.L / 2 + 0.2, c.belt + 0.22, 0)), c.paint)
+    if c.kind in ("suv", "wagon", "van", "hatch", "jeep", "minibus") and rng.random() < 0.45:
+        _roof_rack(b, rng, c)
+    elif c.kind == "sedan" and rng.random() < 0.25:  # taxi sign or police light bar
+        a, bf, br, _ = c.cab
+        lh = rng.uniform(0.12, 0.3)
+        b.add(rounded_box((0.3, lh, c.W * rng.uniform(0.3, 0.8)), 0.05,
+                          ((bf + br) / 2 - c.L / 2, c.roof + lh / 2, 0)), pal.light(rng))
     if c.kind in ("jeep", "suv") and rng.random() < 0.4:
         b.add(disc((-c.L / 2 - 0.12, c.belt - 0.1, 0.0), c.wheel_r, 0.22, axis=0), pal.rubber(rng))
     _details(b, rng, c, top)
