@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +113,34 @@ def evaluate(
     class_mean, global_mean = training_floors(floors_from or data)
     report: dict[str, Any] = {"checkpoint": str(checkpoint), "data": str(data), "split": split,
                               "iou": {}, "fscore": {}, "floors": {}}
-    for n in views:
-        dataset = R2N2Dataset(data, split, views=n, train=False, image_size=image_size,
-                              allow_missing_splits=True)
-        ious, fscores, floor_class, floor_global = _evaluate_views(
-            model, dataset, n, batch, workers, class_mean, global_mean, show_progress)
-        report["iou"][str(n)] = {str(t): s.summary() for t, s in ious.items()}
-        report["fscore"][str(n)] = {str(MAIN_THRESHOLD): fscores.summary()}
-        report["floors"] = {"class_mean": {str(t): s.summary() for t, s in floor_class.items()},
-                            "global_mean": {str(t): s.summary() for t, s in floor_global.items()}}
-        report["samples"] = len(dataset)
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+    try:
+        for n in views:
+            dataset = R2N2Dataset(data, split, views=n, train=False, image_size=image_size,
+                                  allow_missing_splits=True)
+            ious, fscores, floor_class, floor_global = _evaluate_views(
+                model, dataset, n, batch, workers, class_mean, global_mean, show_progress, pool)
+            _record(report, n, ious, fscores, floor_class, floor_global)
+            report["samples"] = len(dataset)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return report
 
 
-def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, show_progress):
+def _record(report, n, ious, fscores, floor_class, floor_global) -> None:
+    report["iou"][str(n)] = {str(t): s.summary() for t, s in ious.items()}
+    report["fscore"][str(n)] = {str(MAIN_THRESHOLD): fscores.summary()}
+    report["floors"] = {"class_mean": {str(t): s.summary() for t, s in floor_class.items()},
+                        "global_mean": {str(t): s.summary() for t, s in floor_global.items()}}
+
+
+def _fscore_pair(pair: tuple[np.ndarray, np.ndarray]) -> float:
+    return fscore(pair[0], pair[1])
+
+
+def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, show_progress,
+                    pool=None):
     ious = {t: Scores() for t in IOU_THRESHOLDS}
     floor_class = {t: Scores() for t in IOU_THRESHOLDS}
     floor_global = {t: Scores() for t in IOU_THRESHOLDS}
@@ -142,9 +158,9 @@ def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, 
             floor_class[t].add(synsets, iou(prior, target, t).tolist())
             glob = torch.from_numpy(np.broadcast_to(global_mean, prob.shape).copy())
             floor_global[t].add(synsets, iou(glob, target, t).tolist())
-        pred = (prob >= MAIN_THRESHOLD).numpy()
-        fscores.add(synsets, [fscore(p, g > 0.5) for p, g in zip(pred, target.numpy(),
-                                                                strict=True)])
+        pairs = list(zip((prob >= MAIN_THRESHOLD).numpy(), target.numpy() > 0.5, strict=True))
+        fscores.add(synsets, list(pool.map(_fscore_pair, pairs)) if pool is not None
+                    else [_fscore_pair(pair) for pair in pairs])
     return ious, fscores, floor_class, floor_global
 
 

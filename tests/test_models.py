@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,15 @@ def images(batch: int, views: int, size: int = 32, seed: int = 1) -> Tensor:
     return torch.rand(batch, views, 3, size, size, generator=generator)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny ops: one intra-op thread (restored afterwards) avoids oversubscribing a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def res_gru() -> R2N2:
     return seeded("r2n2-res-gru")
@@ -155,11 +165,11 @@ def test_res_gru_parameter_counts(res_gru: R2N2) -> None:
 
 
 def test_gru_and_lstm_parameter_counts() -> None:
-    gru = seeded("r2n2-gru")
+    with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+        gru, lstm = create_model("r2n2-gru"), create_model("r2n2-res-lstm")
     assert n_params(gru) == GRU_TOTAL == 32_625_058
     assert fc_params(gru) == GRU_FC + ENCODER_FC
     lstm_gates = 4 * (linear(1024, GATE_FEATURES) + conv3d(128, 128, 3, bias=False))
-    lstm = seeded("r2n2-res-lstm")
     assert n_params(lstm) == RES_GRU_TOTAL - GRU_FC - GRU_CONV + lstm_gates == 45_134_274
 
 
