@@ -129,3 +129,16 @@ def test_evaluate_reports_views_thresholds_and_floors(data: Path, tmp_path: Path
     floor = report["floors"]["class_mean"]["0.4"]["mean"]
     assert 0.0 < floor <= 1.0
     assert "class-mean floor" in report_table(report)
+
+
+def test_lr_scaling_rules() -> None:
+    def cfg(scaling: str, batch: int) -> TrainConfig:
+        return TrainConfig(config="tiny", data="d", out="o", batch=batch, lr=1e-4,
+                           lr_scaling=scaling, lr_base_batch=16)
+
+    assert cfg("none", 64).base_lr == pytest.approx(1e-4)
+    assert cfg("linear", 64).base_lr == pytest.approx(4e-4)
+    assert cfg("sqrt", 64).base_lr == pytest.approx(2e-4)
+    assert learning_rate(cfg("linear", 64), 10**6) == pytest.approx(4e-5)  # after the drop
+    with pytest.raises(ParvoxError, match="lr-scaling"):
+        cfg("cubic", 64)

@@ -25,6 +25,10 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+#: Flat-tensor collectives: ``*_single`` from torch 2.13 on, ``*_tensor`` before.
+_ALL_GATHER = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+_REDUCE_SCATTER = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
+
 
 @dataclass
 class CommLedger:
@@ -80,7 +84,7 @@ class Comm:
         x = x.contiguous()
         out = x.new_empty((self.world * x.shape[0], *x.shape[1:]))
         self.ledger.record("all_gather", label, (self.world - 1) * self._nbytes(x))
-        dist.all_gather_into_tensor(out, x, group=self.group)
+        _ALL_GATHER(out, x, group=self.group)
         return out
 
     def reduce_scatter_rows(self, x: Tensor, label: str) -> Tensor:
@@ -91,7 +95,7 @@ class Comm:
         out = x.new_empty((x.shape[0] // self.world, *x.shape[1:]))
         self.ledger.record("reduce_scatter", label,
                            (self.world - 1) / self.world * self._nbytes(x))
-        dist.reduce_scatter_tensor(out, x, group=self.group)
+        _REDUCE_SCATTER(out, x, group=self.group)
         return out
 
     def all_to_all_rows(self, x: Tensor, label: str) -> Tensor:

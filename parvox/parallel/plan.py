@@ -13,6 +13,7 @@ optimizer state is likewise gathered to its single-process form.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -94,6 +95,9 @@ class ParallelModel:
             self.groups.append(ShardedFCGroup(members, self.comm, label, overlap))
 
     def _wrap_ddp(self, model: nn.Module) -> DistributedDataParallel:
+        # oneDNN returns channels-last gradients for 1x1 conv weights; DDP copies them into its
+        # buckets all the same and warns on every step: say it once, not per step
+        warnings.filterwarnings("once", message="Grad strides do not match bucket view strides")
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             model, list(self.sharded))
         device_ids = [model_device(model)] if model_device(model).type == "cuda" else None
