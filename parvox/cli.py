@@ -97,6 +97,9 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--parallel", default="ddp", choices=("ddp", "owt", "owt-overlap"),
                        help="per-layer strategy: ddp (all data-parallel), owt (data-parallel "
                        "convs, model-parallel FCs), owt-overlap (owt, chunked and overlapped)")
+    train.add_argument("--fc-update", default="global", choices=("global", "per-chunk"),
+                       help="with owt-overlap: FC shards step once per global batch (exact, "
+                       "default) or after every rank's chunk (Krizhevsky's variant, not exact)")
     train.add_argument("--nproc", type=int, default=1,
                        help="local ranks to start (torchrun's machinery); default 1")
     train.add_argument("--max-restarts", type=int, default=0,
@@ -206,7 +209,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       lr_drop_step=args.lr_drop_step, weight_decay=args.weight_decay,
                       seed=args.seed, checkpoint_every=args.checkpoint_every,
                       workers=args.workers, flip=not args.no_flip, threads=args.threads,
-                      parallel=args.parallel, lr_scaling=args.lr_scaling,
+                      parallel=args.parallel, fc_update=args.fc_update,
+                      lr_scaling=args.lr_scaling,
                       lr_base_batch=args.lr_base_batch, dtype=args.dtype,
                       time_limit_s=args.time_limit * 60 if args.time_limit else None)
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:

@@ -57,6 +57,7 @@ class TrainConfig:
     flip: bool = True
     threads: int | None = None
     parallel: str = "ddp"
+    fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
     lr_scaling: str = "none"
     lr_base_batch: int = 16
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
@@ -74,6 +75,8 @@ class TrainConfig:
             raise ParvoxError(f"--views must be MIN-MAX with 1 <= MIN <= MAX <= 24, got {lo}-{hi}")
         if not self.lr > 0:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
+        if self.fc_update == "per-chunk" and self.parallel != "owt-overlap":
+            raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap")
         if self.lr_scaling not in LR_SCALINGS:
             raise ParvoxError(f"--lr-scaling must be one of {', '.join(LR_SCALINGS)}, "
                               f"got {self.lr_scaling!r}")
@@ -186,9 +189,11 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
            show_progress: bool) -> TrainResult:
     _prepare_run(cfg, resume, dims.is_main)
     dtype = getattr(torch, cfg.dtype)
-    model = parallelize(_build_model(cfg).to(dims.device, dtype), cfg.parallel, comm)
+    model = parallelize(_build_model(cfg).to(dims.device, dtype), cfg.parallel, comm,
+                        cfg.fc_update)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.base_lr,
                                  weight_decay=cfg.weight_decay)
+    model.attach_optimizer(optimizer)
     start = _restore(cfg, model, optimizer) if resume and list_checkpoints(cfg.out) else 0
     image_size = model.module.config.image_size
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,

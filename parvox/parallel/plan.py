@@ -21,11 +21,14 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
+from parvox.errors import ParvoxError
 from parvox.parallel.comm import Comm
 from parvox.parallel.mesh import STRATEGIES
 from parvox.parallel.sharded import ShardedFC, ShardedFCGroup
 
 DATA, MODEL = "data", "model"
+#: When the model-parallel FC shards step: once per global batch (exact) or after every chunk.
+FC_UPDATES = ("global", "per-chunk")
 
 
 def layer_plan(model: nn.Module, strategy: str) -> dict[str, str]:
@@ -74,17 +77,45 @@ class ParallelModel:
         sharded: parameter name -> its ShardedFC, for the sharded parameters.
     """
 
-    def __init__(self, model: nn.Module, strategy: str, comm: Comm) -> None:
+    def __init__(self, model: nn.Module, strategy: str, comm: Comm,
+                 fc_update: str = "global") -> None:
+        if fc_update not in FC_UPDATES:
+            raise ValueError(f"unknown fc_update {fc_update!r}")
+        if fc_update == "per-chunk" and strategy != "owt-overlap":
+            raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap (the FC "
+                              "stage must take one chunk at a time)")
         self.strategy, self.comm, self.module = strategy, comm, model
         self.sharded: dict[str, ShardedFC] = {}
         self.groups: list[ShardedFCGroup] = []
+        self.optimizer: torch.optim.Optimizer | None = None
         if strategy != "ddp" and comm.world > 1:
-            self._shard_fcs(overlap=strategy == "owt-overlap")
+            self._shard_fcs(overlap=strategy == "owt-overlap",
+                            chunk_step=self._chunk_step if fc_update == "per-chunk" else None)
         self.wrapped: nn.Module = model
         if comm.world > 1:
             self.wrapped = self._wrap_ddp(model)
 
-    def _shard_fcs(self, overlap: bool) -> None:
+    def attach_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        """The optimizer whose steps ``--fc-update per-chunk`` takes after each chunk."""
+        self.optimizer = optimizer
+
+    def _chunk_step(self, pairs: list[tuple[Tensor, Tensor]]) -> None:
+        """One optimizer step of the given FC shard parameters only (called inside backward):
+        the other parameters' gradients are set aside meanwhile, so they are not stepped."""
+        assert self.optimizer is not None, "per-chunk FC update needs attach_optimizer()"
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        aside = {p: p.grad for p in params if p.grad is not None}
+        for p in aside:
+            p.grad = None
+        for p, grad in pairs:
+            p.grad = grad
+        self.optimizer.step()
+        for p, _ in pairs:
+            p.grad = None
+        for p, grad in aside.items():
+            p.grad = grad
+
+    def _shard_fcs(self, overlap: bool, chunk_step=None) -> None:
         for label, names in fc_groups(self.module).items():
             members = []
             for name in names:
@@ -92,7 +123,7 @@ class ParallelModel:
                 _set_submodule(self.module, name, member)
                 members.append(member)
                 self.sharded.update({f"{name}.{p}": member for p, _ in member.named_parameters()})
-            self.groups.append(ShardedFCGroup(members, self.comm, label, overlap))
+            self.groups.append(ShardedFCGroup(members, self.comm, label, overlap, chunk_step))
 
     def _wrap_ddp(self, model: nn.Module) -> DistributedDataParallel:
         # oneDNN returns channels-last gradients for 1x1 conv weights; DDP copies them into its
@@ -170,8 +201,10 @@ def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def parallelize(model: nn.Module, strategy: str, comm: Comm) -> ParallelModel:
-    """Apply ``strategy`` (see :data:`parvox.parallel.mesh.STRATEGIES`) to ``model``."""
+def parallelize(model: nn.Module, strategy: str, comm: Comm,
+                fc_update: str = "global") -> ParallelModel:
+    """Apply ``strategy`` (see :data:`parvox.parallel.mesh.STRATEGIES`) to ``model``;
+    ``fc_update="per-chunk"`` (with ``owt-overlap``) steps the FC shards after every chunk."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
-    return ParallelModel(model, strategy, comm)
+    return ParallelModel(model, strategy, comm, fc_update)

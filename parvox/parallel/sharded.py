@@ -15,6 +15,13 @@ all-to-all carries all their outputs.
 
 ``overlap=True`` (scheme (b)/(c)) takes one rank's chunk at a time: the broadcast of chunk
 ``j + 1`` and the return of chunk ``j - 1`` run while chunk ``j`` is computed; backward likewise.
+By default the weight gradients are summed over the chunks and applied once per global batch
+(exact). With a ``chunk_step`` callback (``--fc-update per-chunk``) the FC shards instead take an
+optimizer step after each chunk's backward, on that chunk's gradient, and later chunks'
+input gradients use the updated weights: Krizhevsky's (128K, 128) variant, not exact by design.
+The forward pass of every chunk still uses the weights of the start of the step, because in
+R2N2 the recurrent convs and the decoder (data-parallel) follow the FCs, so no chunk's backward
+can start before all chunks have gone forward.
 
 Gradient scale: each rank's loss is the mean over its ``n`` samples and the data-parallel layers
 average gradients over ranks, i.e. the objective is the mean of the K local losses. The weight
@@ -56,7 +63,7 @@ class ShardedFC(nn.Module):
         self.index = 0
         scale = 1.0 / comm.world
         for p in self.parameters():
-            p.register_hook(lambda g, s=scale: g * s)
+            p.register_hook(lambda g, s=scale: None if g is None else g * s)
 
     def forward(self, x: Tensor) -> Tensor:
         assert self.group is not None, "ShardedFC used outside a ShardedFCGroup"
@@ -75,8 +82,9 @@ class ShardedFCGroup:
     """
 
     def __init__(self, members: list[ShardedFC], comm: Comm, label: str,
-                 overlap: bool = False) -> None:
+                 overlap: bool = False, chunk_step=None) -> None:
         self.members, self.comm, self.label, self.overlap = members, comm, label, overlap
+        self.chunk_step = chunk_step
         for index, member in enumerate(members):
             member.group, member.index = self, index
         self._source: weakref.ref[Tensor] | None = None
@@ -96,7 +104,7 @@ class ShardedFCGroup:
     def _compute(self, x: Tensor) -> list[Tensor]:
         params = [t for m in self.members for t in (m.weight, m.bias)]
         if self.overlap and self.comm.world > 1:
-            return list(_ChunkedFC.apply(x, self.comm, self.label, len(self.members), *params))
+            return list(_ChunkedFC.apply(x, self.comm, self.label, self.chunk_step, *params))
         gathered = GatherRows.apply(x, self.comm, self.label)  # (K·n, in)
         local = torch.cat([F.linear(gathered, m.weight, m.bias) for m in self.members], dim=1)
         received = ExchangeRows.apply(local, self.comm, self.label)  # block j: shard j
@@ -121,7 +129,7 @@ class _ChunkedFC(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, comm: Comm, label: str, count: int,  # type: ignore[override]
+    def forward(ctx, x: Tensor, comm: Comm, label: str, chunk_step,  # type: ignore[override]
                 *params: Tensor) -> tuple[Tensor, ...]:
         weights, biases = params[0::2], params[1::2]
         chunks, waits = _post_broadcasts(x.contiguous(), comm, label)
@@ -140,7 +148,7 @@ class _ChunkedFC(torch.autograd.Function):
         for work in pending:
             work.wait()
         ctx.save_for_backward(*chunks, *params)
-        ctx.comm, ctx.label, ctx.count = comm, label, count
+        ctx.comm, ctx.label, ctx.chunk_step = comm, label, chunk_step
         return tuple(_split_shards(torch.cat(mine), comm.world, shards))
 
     @staticmethod
@@ -161,15 +169,23 @@ class _ChunkedFC(torch.autograd.Function):
             parts = received[j].split(shards, dim=1)
             grad_x = torch.zeros_like(chunks[j])
             for g, part in enumerate(parts):
-                grad_w[g] += part.t() @ chunks[j]
-                grad_b[g] += part.sum(0)
                 grad_x += part @ weights[g]
+            if ctx.chunk_step is not None:  # per-chunk update: this chunk's mean-loss gradient
+                ctx.chunk_step([(p, grad) for g, part in enumerate(parts) for p, grad in
+                                ((weights[g], part.t() @ chunks[j]),
+                                 (biases[g], part.sum(0)))])
+            else:
+                for g, part in enumerate(parts):
+                    grad_w[g] += part.t() @ chunks[j]
+                    grad_b[g] += part.sum(0)
             results[j] = grad_x
             comm.record_p2p("reduce", label, grad_x.numel() * grad_x.element_size())
             pending.append(dist.reduce(grad_x, dst=comm.global_rank(j), group=comm.group,
                                        async_op=True))
         for work in pending:
             work.wait()
+        if ctx.chunk_step is not None:  # already applied chunk by chunk
+            return (results[comm.rank], None, None, None, *[None] * len(params))
         grad_params = [t for pair in zip(grad_w, grad_b, strict=True) for t in pair]
         return (results[comm.rank], None, None, None, *grad_params)
 
