@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -206,12 +208,13 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     sent: dict[str, float] = {}
     stop_step = cfg.steps
     model.train()
-    with progress_bar(cfg.steps, desc="train", unit="step", enabled=show_progress) as bar:
+    with StopRequest() as stopper, progress_bar(cfg.steps, desc="train", unit="step",
+                                                 enabled=show_progress) as bar:
         bar.update(start)
         for batch in loader:
             step = int(batch["step"])
             loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step), comm,
-                                     dims.device, dtype)
+                                     dims.device, dtype, step, last_ckpt)
             sent = comm.ledger.reset()
             done = step + 1
             rate = (done - start) * cfg.batch / (time.perf_counter() - begin)
@@ -220,10 +223,10 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
             bar.update(1)
             if writer is not None:
                 _log_scalars(writer, done, loss_value, learning_rate(cfg, step), rate, sent)
-            out_of_time = _out_of_time(cfg, begin, comm)
-            if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
+            stop = _should_stop(cfg, begin, comm, stopper)
+            if done % cfg.checkpoint_every == 0 or done == cfg.steps or stop:
                 last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
-            if out_of_time:
+            if stop:
                 stop_step = done
                 break
     if writer is not None:
@@ -237,16 +240,6 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     rate = (stop_step - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
     return TrainResult(start, stop_step, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
                        sent)
-
-
-def _out_of_time(cfg: TrainConfig, begin: float, comm: Comm) -> bool:
-    """Whether the time limit is reached; rank 0's clock decides for every rank."""
-    if cfg.time_limit_s is None:
-        return False
-    flag = torch.tensor([float(time.perf_counter() - begin >= cfg.time_limit_s)])
-    if comm.world > 1:
-        torch.distributed.broadcast(flag, src=comm.global_rank(0), group=comm.group)
-    return bool(flag.item())
 
 
 def _checkpoint(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Optimizer,
@@ -263,6 +256,40 @@ def _checkpoint(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.O
     return path or str(Path(cfg.out) / "checkpoints" / f"step-{step}")
 
 
+class StopRequest:
+    """SIGTERM or Ctrl-C during training: finish the step, write a checkpoint, exit cleanly."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        """Catch SIGTERM and SIGINT (main thread only; elsewhere nothing is caught)."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _should_stop(cfg: TrainConfig, begin: float, comm: Comm, stopper: StopRequest) -> bool:
+    """Stop after this step? (a signal on any rank, or rank 0's clock past the time limit);
+    all ranks agree, so they checkpoint the same step."""
+    out_of_time = cfg.time_limit_s is not None and time.perf_counter() - begin >= cfg.time_limit_s
+    flag = torch.tensor([float(stopper.requested or (comm.rank == 0 and out_of_time))])
+    if comm.world > 1:
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX, group=comm.group)
+    return bool(flag.item())
+
+
 def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
                  sent: dict[str, float]) -> None:
     writer.add_scalar("train/loss", loss, step)
@@ -272,21 +299,47 @@ def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
                       step)
 
 
+class NumericalError(ParvoxError):
+    """NaN or Inf in the loss or the gradients."""
+
+
 def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
                 batch: dict[str, Any], lr: float, comm: Comm, device: torch.device,
-                dtype: torch.dtype = torch.float32) -> float:
-    """One optimizer step on this rank's share of the global batch; returns the global loss."""
+                dtype: torch.dtype = torch.float32, step: int = 0,
+                last_checkpoint: str = "") -> float:
+    """One optimizer step on this rank's share of the global batch; returns the global loss.
+
+    Raises:
+        NumericalError: NaN/Inf in the loss or the gradients of any rank; the parameters are
+            left as they were before the step.
+    """
     for group in optimizer.param_groups:
         group["lr"] = lr
     logits = model(batch["images"].to(device, dtype, non_blocking=True))
     loss = voxel_loss(logits, batch["voxels"].to(device, non_blocking=True))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if not _all_finite(loss, model, comm):
+        where = last_checkpoint or "none written yet"
+        raise NumericalError(f"step {step + 1}: NaN or Inf in the loss or the gradients; "
+                             f"training stopped before applying it (last good checkpoint: "
+                             f"{where})")
     optimizer.step()
     value = loss.detach().reshape(1)
     if comm.world > 1:  # the mean of the local means is the global mean (equal shares)
         value = comm.all_reduce_(value.clone(), "metrics") / comm.world
     return float(value)
+
+
+def _all_finite(loss: torch.Tensor, model: ParallelModel, comm: Comm) -> bool:
+    """Whether the loss and every gradient are finite on every rank (one tiny all-reduce)."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    norms = torch._foreach_norm(grads) if grads else []
+    bad = torch.stack([loss.detach().float().reshape(()), *[n.float() for n in norms]])
+    flag = (~torch.isfinite(bad)).any().float().reshape(1).cpu()
+    if comm.world > 1:
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX, group=comm.group)
+    return not bool(flag.item())
 
 
 def _summary_writer(path: Path):

@@ -142,3 +142,48 @@ def test_lr_scaling_rules() -> None:
     assert learning_rate(cfg("linear", 64), 10**6) == pytest.approx(4e-5)  # after the drop
     with pytest.raises(ParvoxError, match="lr-scaling"):
         cfg("cubic", 64)
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(
+        data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from parvox import train as train_module
+
+    real_loss = train_module.voxel_loss
+    calls = {"n": 0}
+
+    def loss_nan_at_third_step(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        loss = real_loss(logits, target)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(train_module, "voxel_loss", loss_nan_at_third_step)
+    cfg = _cfg(data, tmp_path / "nan", 6)
+    cfg.checkpoint_every = 1
+    with pytest.raises(train_module.NumericalError, match="step 3.*step-2"):
+        train(cfg, show_progress=False)
+    ckpt = load_checkpoint(tmp_path / "nan")
+    assert ckpt.step == 2 and all(torch.isfinite(t).all() for t in ckpt.model_state.values())
+
+
+def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
+                                                               tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "term"
+    cmd = [sys.executable, "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
+           "--out", str(out), "--steps", "100000", "--batch", "4", "--threads", "1",
+           "--workers", "0", "--checkpoint-every", "100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "tensorboard").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # a few steps
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-2000:]
+    steps = [s for s, _ in list_checkpoints(out)]
+    assert len(steps) == 1 and 0 < steps[0] < 100000
+    assert f"| {steps[0]} |" in stdout
