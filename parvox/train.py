@@ -203,6 +203,7 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed, dims.rank, dims.world),
                         batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
     writer = _summary_writer(Path(cfg.out) / "tensorboard") if dims.is_main else None
+    log = open(Path(cfg.out) / "train_log.jsonl", "a") if dims.is_main else None  # noqa: SIM115
     meta = _meta(cfg, model.module) | {"world_size": dims.world}
     loss_value, last_ckpt, begin = float("nan"), "", time.perf_counter()
     sent: dict[str, float] = {}
@@ -211,11 +212,17 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     with StopRequest() as stopper, progress_bar(cfg.steps, desc="train", unit="step",
                                                  enabled=show_progress) as bar:
         bar.update(start)
+        tick = time.perf_counter()
         for batch in loader:
             step = int(batch["step"])
+            loaded = time.perf_counter()
             loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step), comm,
                                      dims.device, dtype, step, last_ckpt)
             sent = comm.ledger.reset()
+            if log is not None:
+                _log_step(log, step + 1, loss_value, loaded - tick, time.perf_counter() - loaded,
+                          sent)
+            tick = time.perf_counter()
             done = step + 1
             rate = (done - start) * cfg.batch / (time.perf_counter() - begin)
             bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{rate:.1f}",
@@ -231,6 +238,8 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
                 break
     if writer is not None:
         writer.close()
+    if log is not None:
+        log.close()
     if dims.is_main and sent:
         (Path(cfg.out) / "comm.json").write_text(json.dumps(
             {"world_size": dims.world, "parallel": cfg.parallel, "last_step_bytes": sent,
@@ -288,6 +297,16 @@ def _should_stop(cfg: TrainConfig, begin: float, comm: Comm, stopper: StopReques
     if comm.world > 1:
         torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX, group=comm.group)
     return bool(flag.item())
+
+
+def _log_step(log, step: int, loss: float, wait_s: float, step_s: float,
+              sent: dict[str, float]) -> None:
+    """One JSON line per step in ``RUN/train_log.jsonl`` (rank 0): loss, seconds waiting for
+    data and in the step (forward, backward, communication, optimizer), bytes sent."""
+    log.write(json.dumps({"step": step, "loss": round(loss, 6), "data_wait_s": round(wait_s, 5),
+                          "step_s": round(step_s, 5),
+                          "bytes_sent": sum(v for k, v in sent.items() if k != "metrics")}) + "\n")
+    log.flush()
 
 
 def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
