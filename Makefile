@@ -19,8 +19,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check parvox tests bench
 
+# Benchmarks print markdown tables (docs/BENCHMARKS.md records them with machine and command).
 bench: $(STAMP)
-	$(PY) bench/data_bench.py
+	$(PY) bench/data_bench.py --per-class 12 --samples 800
+	$(PY) bench/class_prior_iou.py
+	$(PY) bench/model_bench.py --configs small --batch 16 --views 3 --threads 2
+	$(PY) bench/throughput.py --configs small --nprocs 1,2 --batch 16 --views 3 --steps 10
+	$(PY) bench/projection.py --config r2n2-res-gru --per-rank 16 --views 5 --step-time 0.043 --plots docs/results
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache
