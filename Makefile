@@ -13,11 +13,11 @@ demo: $(STAMP)
 	$(PY) -m parvox demo
 
 test: $(STAMP)
-	$(PY) -m ruff check parvox tests bench
+	$(PY) -m ruff check parvox tests bench scripts
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check parvox tests bench
+	$(PY) -m ruff check parvox tests bench scripts
 
 # Benchmarks print markdown tables (docs/BENCHMARKS.md records them with machine and command).
 bench: $(STAMP)
