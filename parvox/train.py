@@ -189,17 +189,17 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
 
 def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
            show_progress: bool) -> TrainResult:
-    _prepare_run(cfg, resume, dims.is_main)
     dtype = getattr(torch, cfg.dtype)
     model = parallelize(_build_model(cfg).to(dims.device, dtype), cfg.parallel, comm,
                         cfg.fc_update)
+    image_size = model.module.config.image_size
+    dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
+                          flip=cfg.flip, seed=cfg.seed)  # checks the data before RUN is touched
+    _prepare_run(cfg, resume, dims.is_main)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.base_lr,
                                  weight_decay=cfg.weight_decay)
     model.attach_optimizer(optimizer)
     start = _restore(cfg, model, optimizer) if resume and list_checkpoints(cfg.out) else 0
-    image_size = model.module.config.image_size
-    dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
-                          flip=cfg.flip, seed=cfg.seed)
     loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed, dims.rank, dims.world),
                         batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
     writer = _summary_writer(Path(cfg.out) / "tensorboard") if dims.is_main else None

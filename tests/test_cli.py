@@ -57,3 +57,12 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and culprit in lines[0], (args, proc.stderr)
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+@needs_samples
+def test_train_on_data_without_splits_writes_nothing(tmp_path: Path) -> None:
+    proc = run("train", "--config", "tiny", "--data", str(SAMPLES), "--out", str(tmp_path / "r"),
+               "--steps", "1")
+    assert proc.returncode == 1 and "ShapeNet.json" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
