@@ -89,7 +89,23 @@ def time_steps(model: R2N2, batch: tuple[torch.Tensor, ...], steps: int, bf16: b
     return statistics.median(times)
 
 
-def bench_config(name: str, args: argparse.Namespace) -> str:
+def matmul_peak(dtype: torch.dtype, device: str, size: int = 2048, repeats: int = 5) -> float:
+    """Best GFLOP/s of a ``size`` x ``size`` matrix product in ``dtype`` on this machine (the
+    peak the training step is compared with)."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        torch.matmul(a, b)
+        sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def bench_config(name: str, args: argparse.Namespace, peak: float) -> str:
     """One markdown table row for config ``name``."""
     overrides: dict[str, object] = {"upsample": args.upsample} if args.upsample else {}
     if args.contiguous:
@@ -103,7 +119,8 @@ def bench_config(name: str, args: argparse.Namespace) -> str:
     size = model.config.image_size
     return (
         f"| {name} | {size}² | {total:,} | {fc:,} | {total - fc:,} | {args.batch}×{args.views} "
-        f"| {flops / 1e9:,.1f} | {seconds:.3f} | {args.batch / seconds:.1f} |"
+        f"| {flops / 1e9:,.1f} | {seconds:.3f} | {args.batch / seconds:.1f} "
+        f"| {flops / seconds / 1e9:,.0f} | {flops / seconds / 1e9 / peak:.0%} |"
     )
 
 
@@ -128,12 +145,17 @@ def main() -> None:
     options += ["contiguous" if args.contiguous else "channels-last"]
     options += ["bf16 autocast"] * args.bf16
     options += [f"upsample {args.upsample}"] * bool(args.upsample)
-    print(f"{args.device}, {', '.join(options)}; step = forward + CE loss + backward + Adam\n")
+    peaks = {str(d).split(".")[-1]: matmul_peak(d, args.device)
+             for d in (torch.float32, torch.bfloat16)}
+    peak = peaks["bfloat16" if args.bf16 else "float32"]
+    print(f"{args.device}, {', '.join(options)}; step = forward + CE loss + backward + Adam")
+    print("matmul peak (2048², best of 5): "
+          + ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in peaks.items()) + "\n")
     print("| config | input | params | FC params | other params | B×V | GFLOP/step (fwd+bwd) "
-          "| s/step | samples/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| s/step | samples/s | achieved GFLOP/s | of matmul peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.configs.split(","):
-        print(bench_config(name.strip(), args), flush=True)
+        print(bench_config(name.strip(), args, peak), flush=True)
 
 
 if __name__ == "__main__":

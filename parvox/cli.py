@@ -109,6 +109,8 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr-base-batch", type=int, default=16)
     train.add_argument("--time-limit", type=float, metavar="MINUTES",
                        help="stop after this many minutes of training, with a checkpoint")
+    train.add_argument("--bf16", action="store_true",
+                       help="bf16 autocast for the forward pass (fp32 weights and optimizer)")
     train.add_argument("--dtype", default="float32", choices=("float32", "float64"),
                        help="parameter precision (float64 for numerical checks)")
     train.set_defaults(func=_cmd_train)
@@ -212,6 +214,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       parallel=args.parallel, fc_update=args.fc_update,
                       lr_scaling=args.lr_scaling,
                       lr_base_batch=args.lr_base_batch, dtype=args.dtype,
+                      autocast_bf16=args.bf16,
                       time_limit_s=args.time_limit * 60 if args.time_limit else None)
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _launch_ranks(args, cfg)

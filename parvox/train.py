@@ -8,6 +8,7 @@ uninterrupted run reaches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import signal
@@ -63,6 +64,7 @@ class TrainConfig:
     lr_scaling: str = "none"
     lr_base_batch: int = 16
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
+    autocast_bf16: bool = False  # bf16 autocast of forward and loss; weights and Adam stay fp32
     time_limit_s: float | None = None  # stop (with a checkpoint) after this much training time
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -77,6 +79,8 @@ class TrainConfig:
             raise ParvoxError(f"--views must be MIN-MAX with 1 <= MIN <= MAX <= 24, got {lo}-{hi}")
         if not self.lr > 0:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
+        if self.autocast_bf16 and self.dtype != "float32":
+            raise ParvoxError("--bf16 needs float32 parameters")
         if self.fc_update == "per-chunk" and self.parallel != "owt-overlap":
             raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap")
         if self.lr_scaling not in LR_SCALINGS:
@@ -216,8 +220,9 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
         for batch in loader:
             step = int(batch["step"])
             loaded = time.perf_counter()
-            loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step), comm,
-                                     dims.device, dtype, step, last_ckpt)
+            with _autocast(cfg, dims.device):
+                loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step),
+                                         comm, dims.device, dtype, step, last_ckpt)
             sent = comm.ledger.reset()
             if log is not None:
                 _log_step(log, step + 1, loss_value, loaded - tick, time.perf_counter() - loaded,
@@ -316,6 +321,13 @@ def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
     writer.add_scalar("train/samples_per_s", rate, step)
     writer.add_scalar("comm/bytes_per_rank", sum(v for k, v in sent.items() if k != "metrics"),
                       step)
+
+
+def _autocast(cfg: TrainConfig, device: torch.device):
+    """bf16 autocast when asked (conv and matmul in bf16, reductions and the loss in fp32)."""
+    if not cfg.autocast_bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 class NumericalError(ParvoxError):

@@ -187,3 +187,14 @@ def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
     steps = [s for s, _ in list_checkpoints(out)]
     assert len(steps) == 1 and 0 < steps[0] < 100000
     assert f"| {steps[0]} |" in stdout
+
+
+def test_bf16_autocast_trains_with_fp32_weights(data: Path, tmp_path: Path) -> None:
+    cfg = _cfg(data, tmp_path / "bf16", 2)
+    cfg.autocast_bf16 = True
+    result = train(cfg, show_progress=False)
+    assert result.final_loss == result.final_loss  # finite, not NaN
+    state = load_checkpoint(tmp_path / "bf16").model_state
+    assert all(t.dtype == torch.float32 for t in state.values())
+    with pytest.raises(ParvoxError, match="bf16"):
+        TrainConfig(config="tiny", data="d", out="o", dtype="float64", autocast_bf16=True)
