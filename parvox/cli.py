@@ -184,11 +184,12 @@ def _cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_verify(args: argparse.Namespace) -> int:
-    from parvox.data.verify import verify_root, verify_table, write_json
+    from parvox.data.verify import verify_root, verify_table
+    from parvox.files import write_json
 
     result = verify_root(args.root)
     if args.json:
-        write_json(result, args.json)
+        write_json(args.json, result.to_json())
     print(verify_table(result))
     bad = result.bad_models
     for model in bad:
@@ -237,13 +238,14 @@ def _launch_ranks(args: argparse.Namespace, cfg: TrainConfig) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from parvox.evaluate import evaluate, report_table, write_report
+    from parvox.evaluate import evaluate, report_table
+    from parvox.files import write_json
 
     report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
                       batch=args.batch, workers=args.workers, floors_from=args.floors_from)
     print(report_table(report))
     if args.json:
-        write_report(report, args.json)
+        write_json(args.json, report)
     return 0
 
 
@@ -256,8 +258,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    import json
-
+    from parvox.files import write_json
     from parvox.models import available_models, create_model
     from parvox.parallel.analysis import plan_report
     from parvox.progress import markdown_table
@@ -281,8 +282,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
           f"step {report['bytes_per_rank_per_step'] / 1e6:.1f} MB vs ddp "
           f"{report['ddp_bytes_per_rank_per_step'] / 1e6:.1f} MB")
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=1)
+        write_json(args.json, report)
     return 0
 
 

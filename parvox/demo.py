@@ -19,15 +19,16 @@ from pathlib import Path
 
 from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.data.layout import R2N2Layout, default_splits, split_models
-from parvox.data.verify import verify_root, write_json
+from parvox.data.verify import verify_root
 from parvox.errors import ParvoxError
-from parvox.evaluate import evaluate, report_table, write_report
+from parvox.evaluate import evaluate, report_table
+from parvox.files import write_json
+from parvox.shared import shared_dir
 
 #: Demo training budget, sized for 2 CPU cores (about 10 minutes; see docs/RESULTS.md).
 DEMO_STEPS = 1500
 DEMO_BATCH = 16
 DEMO_TIME_LIMIT_MIN = 12.0
-SHARED_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "photos"
 
 
 def _say(message: str) -> None:
@@ -59,8 +60,9 @@ def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list
         folder = out / f"{ref.class_name}-{ref.model_id}"
         reconstruct(images, run, folder)
         folders.append(folder)
-    if SHARED_PHOTOS.is_dir():
-        for photo in sorted(SHARED_PHOTOS.glob("*.png")):
+    photos = shared_dir() / "photos"
+    if photos.is_dir():
+        for photo in sorted(photos.glob("*.png")):
             folder = out / f"photo-{photo.stem}"
             reconstruct([str(photo)], run, folder)
             folders.append(folder)
@@ -76,14 +78,14 @@ def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
     summary = build_dataset(data, procedural_jobs(per_class), workers=workers)
     _say(f"{summary.count('built')} built, {summary.count('skipped')} reused")
     check = verify_root(data)
-    write_json(check, root / "verify.json")
+    write_json(root / "verify.json", check.to_json())
     _say(f"verify: silhouette IoU {check.mean_silhouette_iou:.3f}, coverage "
          f"{check.mean_coverage:.3f} over {len(check.models)} models")
     _say(f"2/4 training 'small' with the owt plan on {nproc} local ranks into {run}")
     _train(data, run, nproc, steps)
     _say("3/4 evaluating on the test split")
     report = evaluate(run, data, views=[1, 3, 5])
-    write_report(report, root / "eval.json")
+    write_json(root / "eval.json", report)
     _say("4/4 reconstructing test models and photos")
     folders = _reconstruct_tests(data, run, root / "reconstructions")
     print()

@@ -9,13 +9,11 @@ the sample's class, and the global mean grid.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -152,11 +150,11 @@ def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, 
             device = next(model.parameters()).device
             prob = torch.softmax(model(item["images"].to(device)), dim=1)[:, 1].float().cpu()
         target, synsets = item["voxels"], item["taxonomy"]
+        prior = torch.from_numpy(np.stack([class_mean.get(s, global_mean) for s in synsets]))
+        glob = torch.from_numpy(global_mean).expand_as(prior)
         for t in IOU_THRESHOLDS:
             ious[t].add(synsets, iou(prob, target, t).tolist())
-            prior = torch.from_numpy(np.stack([class_mean.get(s, global_mean) for s in synsets]))
             floor_class[t].add(synsets, iou(prior, target, t).tolist())
-            glob = torch.from_numpy(np.broadcast_to(global_mean, prob.shape).copy())
             floor_global[t].add(synsets, iou(glob, target, t).tolist())
         pairs = list(zip((prob >= MAIN_THRESHOLD).numpy(), target.numpy() > 0.5, strict=True))
         fscores.add(synsets, list(pool.map(_fscore_pair, pairs)) if pool is not None
@@ -189,11 +187,3 @@ def report_table(report: dict[str, Any], threshold: float = MAIN_THRESHOLD) -> s
                 for v in views]) for th in report["iou"][views[0]]])
     return (f"IoU at threshold {threshold} ({report['samples']} {report['split']} models)\n\n"
             + markdown_table(head, rows) + "\n\nIoU by threshold\n\n" + thresholds)
-
-
-def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write the JSON report atomically."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, path)

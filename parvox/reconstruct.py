@@ -24,6 +24,7 @@ from PIL import Image
 from parvox.data.binvox import Voxels, write_binvox
 from parvox.data.camera import r2n2_camera
 from parvox.data.dataset import TEST_BACKGROUND
+from parvox.data.images import has_alpha, to_rgba
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import MAIN_THRESHOLD, load_model
 
@@ -57,17 +58,10 @@ def load_photo(path: str | os.PathLike[str], size: int) -> torch.Tensor:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """RGB from any mode; transparency is composited on the test background grey."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        peak = array.max() if array.max() > 0 else 1.0
-        image = Image.fromarray((array / peak * 255).astype(np.uint8), "L")
-    if image.mode == "CMYK":
-        image = image.convert("RGB")
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (TEST_BACKGROUND,) * 3 + (255,))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    if not has_alpha(image):
+        return to_rgba(image).convert("RGB")
+    background = Image.new("RGBA", image.size, (TEST_BACKGROUND,) * 3 + (255,))
+    return Image.alpha_composite(background, to_rgba(image)).convert("RGB")
 
 
 def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh.Trimesh:

@@ -25,8 +25,9 @@ from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from parvox.data.dataset import R2N2Dataset
 from parvox.data.sampling import StepBatches
 from parvox.errors import ParvoxError
+from parvox.files import write_json
 from parvox.models import voxel_loss
-from parvox.parallel.comm import Comm
+from parvox.parallel.comm import Comm, training_bytes
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
 from parvox.parallel.plan import ParallelModel, parallelize
 from parvox.progress import markdown_table, progress_bar
@@ -138,7 +139,7 @@ def _prepare_run(cfg: TrainConfig, resume: bool, is_main: bool) -> None:
         return
     try:
         run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+        write_json(run / "config.json", asdict(cfg))
     except OSError as exc:
         raise ParvoxError(f"{run}: cannot write the run folder ({exc.strerror})") from None
 
@@ -163,7 +164,7 @@ class TrainResult:
     bytes_per_step: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
-        sent = sum(v for k, v in self.bytes_per_step.items() if k != "metrics")
+        sent = training_bytes(self.bytes_per_step)
         summary = markdown_table(
             ["steps run", "final step", "final loss", "samples/s", "ranks", "parallel",
              "MB sent per rank per step", "checkpoint"],
@@ -221,8 +222,9 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
             step = int(batch["step"])
             loaded = time.perf_counter()
             with _autocast(cfg, dims.device):
-                loss_value = _train_step(model, optimizer, batch, learning_rate(cfg, step),
-                                         comm, dims.device, dtype, step, last_ckpt)
+                loss_value, stop = _train_step(
+                    model, optimizer, batch, learning_rate(cfg, step), comm, dims.device, dtype,
+                    step, last_ckpt, _stop_wanted(cfg, begin, comm, stopper))
             sent = comm.ledger.reset()
             if log is not None:
                 _log_step(log, step + 1, loss_value, loaded - tick, time.perf_counter() - loaded,
@@ -231,11 +233,10 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
             done = step + 1
             rate = (done - start) * cfg.batch / (time.perf_counter() - begin)
             bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{rate:.1f}",
-                            MB_step=f"{sum(sent.values()) / 1e6:.1f}")
+                            MB_step=f"{training_bytes(sent) / 1e6:.1f}")
             bar.update(1)
             if writer is not None:
                 _log_scalars(writer, done, loss_value, learning_rate(cfg, step), rate, sent)
-            stop = _should_stop(cfg, begin, comm, stopper)
             if done % cfg.checkpoint_every == 0 or done == cfg.steps or stop:
                 last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
             if stop:
@@ -246,10 +247,9 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     if log is not None:
         log.close()
     if dims.is_main and sent:
-        (Path(cfg.out) / "comm.json").write_text(json.dumps(
-            {"world_size": dims.world, "parallel": cfg.parallel, "last_step_bytes": sent,
-             "bytes_per_rank_per_step": sum(v for k, v in sent.items() if k != "metrics")},
-            indent=1))
+        write_json(Path(cfg.out) / "comm.json",
+                   {"world_size": dims.world, "parallel": cfg.parallel,
+                    "last_step_bytes": sent, "bytes_per_rank_per_step": training_bytes(sent)})
     elapsed = time.perf_counter() - begin
     rate = (stop_step - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
     return TrainResult(start, stop_step, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
@@ -294,14 +294,11 @@ class StopRequest:
             signal.signal(signum, handler)
 
 
-def _should_stop(cfg: TrainConfig, begin: float, comm: Comm, stopper: StopRequest) -> bool:
-    """Stop after this step? (a signal on any rank, or rank 0's clock past the time limit);
-    all ranks agree, so they checkpoint the same step."""
+def _stop_wanted(cfg: TrainConfig, begin: float, comm: Comm, stopper: StopRequest) -> bool:
+    """This rank's wish to stop after the coming step: a signal, or (rank 0 only, so that one
+    clock decides) the time limit. The ranks agree in the step's one metrics all-reduce."""
     out_of_time = cfg.time_limit_s is not None and time.perf_counter() - begin >= cfg.time_limit_s
-    flag = torch.tensor([float(stopper.requested or (comm.rank == 0 and out_of_time))])
-    if comm.world > 1:
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX, group=comm.group)
-    return bool(flag.item())
+    return stopper.requested or (comm.rank == 0 and out_of_time)
 
 
 def _log_step(log, step: int, loss: float, wait_s: float, step_s: float,
@@ -310,7 +307,7 @@ def _log_step(log, step: int, loss: float, wait_s: float, step_s: float,
     data and in the step (forward, backward, communication, optimizer), bytes sent."""
     log.write(json.dumps({"step": step, "loss": round(loss, 6), "data_wait_s": round(wait_s, 5),
                           "step_s": round(step_s, 5),
-                          "bytes_sent": sum(v for k, v in sent.items() if k != "metrics")}) + "\n")
+                          "bytes_sent": training_bytes(sent)}) + "\n")
     log.flush()
 
 
@@ -319,8 +316,7 @@ def _log_scalars(writer, step: int, loss: float, lr: float, rate: float,
     writer.add_scalar("train/loss", loss, step)
     writer.add_scalar("train/lr", lr, step)
     writer.add_scalar("train/samples_per_s", rate, step)
-    writer.add_scalar("comm/bytes_per_rank", sum(v for k, v in sent.items() if k != "metrics"),
-                      step)
+    writer.add_scalar("comm/bytes_per_rank", training_bytes(sent), step)
 
 
 def _autocast(cfg: TrainConfig, device: torch.device):
@@ -337,8 +333,11 @@ class NumericalError(ParvoxError):
 def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
                 batch: dict[str, Any], lr: float, comm: Comm, device: torch.device,
                 dtype: torch.dtype = torch.float32, step: int = 0,
-                last_checkpoint: str = "") -> float:
-    """One optimizer step on this rank's share of the global batch; returns the global loss.
+                last_checkpoint: str = "", stop_wanted: bool = False) -> tuple[float, bool]:
+    """One optimizer step on this rank's share of the global batch.
+
+    Returns:
+        ``(global loss, stop)``: ``stop`` is true when any rank wants to stop after this step.
 
     Raises:
         NumericalError: NaN/Inf in the loss or the gradients of any rank; the parameters are
@@ -350,27 +349,29 @@ def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
     loss = voxel_loss(logits, batch["voxels"].to(device, non_blocking=True))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    if not _all_finite(loss, model, comm):
+    loss_sum, non_finite, stops = _agree(loss, model, comm, stop_wanted)
+    if non_finite:
         where = last_checkpoint or "none written yet"
         raise NumericalError(f"step {step + 1}: NaN or Inf in the loss or the gradients; "
                              f"training stopped before applying it (last good checkpoint: "
                              f"{where})")
     optimizer.step()
-    value = loss.detach().reshape(1)
-    if comm.world > 1:  # the mean of the local means is the global mean (equal shares)
-        value = comm.all_reduce_(value.clone(), "metrics") / comm.world
-    return float(value)
+    # the mean of the local means is the global mean (the shares are equal)
+    return loss_sum / comm.world, stops > 0
 
 
-def _all_finite(loss: torch.Tensor, model: ParallelModel, comm: Comm) -> bool:
-    """Whether the loss and every gradient are finite on every rank (one tiny all-reduce)."""
+def _agree(loss: torch.Tensor, model: ParallelModel, comm: Comm,
+           stop_wanted: bool) -> tuple[float, float, float]:
+    """Sums over ranks of (loss, non-finite loss or gradient, stop wishes): one small
+    all-reduce per step, counted as "metrics"."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     norms = torch._foreach_norm(grads) if grads else []
-    bad = torch.stack([loss.detach().float().reshape(()), *[n.float() for n in norms]])
-    flag = (~torch.isfinite(bad)).any().float().reshape(1).cpu()
-    if comm.world > 1:
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX, group=comm.group)
-    return not bool(flag.item())
+    checked = torch.stack([loss.detach().float().reshape(()), *[n.float() for n in norms]])
+    local = torch.stack([loss.detach().double().cpu().reshape(()),
+                         (~torch.isfinite(checked)).any().double().cpu(),
+                         torch.tensor(float(stop_wanted), dtype=torch.float64)])
+    total = comm.all_reduce_(local, "metrics").tolist()
+    return total[0], total[1], total[2]
 
 
 def _summary_writer(path: Path):

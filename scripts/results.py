@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from parvox.evaluate import report_table
+from parvox.shared import shared_dir
 
 
 def run(cmd: list[str]) -> float:
@@ -59,8 +60,7 @@ def main() -> None:
     parser.add_argument("--nproc", type=int, default=1)
     parser.add_argument("--parallel", default="ddp")
     parser.add_argument("--time-limit", type=float, help="training minutes")
-    parser.add_argument("--samples", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                                 / "r2n2-samples"))
+    parser.add_argument("--samples", default=str(shared_dir() / "r2n2-samples"))
     args = parser.parse_args()
     work = Path(args.work)
     data, run_dir = work / "data", work / "run"

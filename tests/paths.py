@@ -7,12 +7,12 @@ except under CI (``CI=true``), where a missing folder is a failure.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("PARVOX_SHARED", ROOT.parent / "shared"))
+from parvox.shared import shared_dir
+
+SHARED = shared_dir()
 SAMPLES = SHARED / "r2n2-samples"
 PHOTOS = SHARED / "photos"
 

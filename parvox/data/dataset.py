@@ -21,6 +21,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from parvox.data.binvox import read_binvox
+from parvox.data.images import to_rgba
 from parvox.data.layout import (
     SPLIT_NAMES,
     ModelRef,
@@ -279,19 +280,12 @@ def _view_range(views: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def load_rgba(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode an image file as uint8 RGBA ``(H, W, 4)``; any failure raises DataError naming it.
-
-    Palette, grey, grey+alpha and RGB images (with PNG ``tRNS`` transparency) are converted.
-    """
+    """Decode an image file as uint8 RGBA ``(H, W, 4)``; any failure raises DataError naming it
+    (see :func:`to_rgba` for the modes)."""
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode.startswith("I"):  # 16-bit grey PNG: 0..65535 -> 0..255
-                grey = np.asarray(image).astype(np.float64) / 257.0
-                image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
-            if image.mode != "RGBA":
-                image = image.convert("RGBA")
-            return np.asarray(image)
+            return np.asarray(to_rgba(image))
     except FileNotFoundError:
         raise DataError(path, "image file not found") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:

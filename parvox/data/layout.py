@@ -29,6 +29,7 @@ import numpy as np
 
 from parvox.data.classes import class_name
 from parvox.errors import DataError, ParvoxError
+from parvox.files import write_json
 
 #: Folder of the 137x137 RGBA renders (3D-R2N2 release).
 RENDERING_DIR = "ShapeNetRendering"
@@ -246,12 +247,9 @@ def _parse_entry(entry: object, number: int, path: str | os.PathLike[str]) -> Ta
 
 
 def save_splits(path: str | os.PathLike[str], splits: Iterable[TaxonomySplit]) -> None:
-    """Write ``splits`` as a Pix2Vox ``ShapeNet.json`` (indented JSON, one entry per class)."""
-    payload = [split.to_json() for split in splits]
-    try:
-        Path(path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(path, f"cannot write split file: {exc.strerror or exc}") from None
+    """Write ``splits`` as a Pix2Vox ``ShapeNet.json`` (indented JSON, one entry per class),
+    atomically."""
+    write_json(path, [split.to_json() for split in splits], indent=2)
 
 
 def split_models(splits: Iterable[TaxonomySplit], split: str) -> list[ModelRef]:

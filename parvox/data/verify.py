@@ -14,7 +14,6 @@ convention is right.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from scipy import ndimage
 from parvox.data.binvox import Voxels, read_binvox
 from parvox.data.camera import Camera, camera_from_metadata
 from parvox.data.classes import class_name
+from parvox.data.images import has_alpha, to_rgba
 from parvox.data.layout import ModelRef, R2N2Layout
 from parvox.errors import DataError, ParvoxError
 from parvox.progress import markdown_table, progress
@@ -92,9 +92,9 @@ def read_alpha(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+            if not has_alpha(image):
                 raise DataError(path, "image has no alpha channel (expected an RGBA render)")
-            alpha = np.asarray(image.convert("RGBA"))[..., 3]
+            alpha = np.asarray(to_rgba(image))[..., 3]
     except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(path, f"unreadable PNG ({exc})") from None
     return alpha > ALPHA_THRESHOLD
@@ -181,18 +181,6 @@ def _all_models(layout: R2N2Layout) -> list[ModelRef]:
             found.update(ModelRef(model_dir.parent.name, model_dir.name)
                          for model_dir in top.glob("*/*") if model_dir.is_dir())
     return sorted(found, key=lambda r: (r.synset, r.model_id))
-
-
-def write_json(result: VerifyResult, path: str | os.PathLike[str]) -> None:
-    """Write ``result`` as JSON atomically."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps(result.to_json(), indent=1))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataError(path, f"cannot write ({exc.strerror})") from None
 
 
 def verify_table(result: VerifyResult) -> str:

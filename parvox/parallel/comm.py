@@ -30,6 +30,12 @@ _ALL_GATHER = getattr(dist, "all_gather_single", None) or dist.all_gather_into_t
 _REDUCE_SCATTER = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
 
 
+def training_bytes(by_label: dict[str, float]) -> float:
+    """Bytes of a step's training traffic: everything but the "metrics" label (the loss and
+    the stop/NaN flags the ranks agree on, a few bytes)."""
+    return sum(v for k, v in by_label.items() if k != "metrics")
+
+
 @dataclass
 class CommLedger:
     """Bytes sent by this rank, per step, by collective kind and by layer label."""
@@ -42,11 +48,6 @@ class CommLedger:
         self.by_kind[kind] += nbytes
         self.by_label[label] += nbytes
         self.calls += 1
-
-    @property
-    def total(self) -> float:
-        """All bytes except metric reductions (the loss shown in the progress bar)."""
-        return sum(v for k, v in self.by_label.items() if k != "metrics")
 
     def reset(self) -> dict[str, float]:
         """Return this step's bytes by label and start counting the next step."""

@@ -1,0 +1,27 @@
+"""Small file helpers: JSON written atomically, with one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from parvox.errors import DataError
+
+
+def write_json(path: str | os.PathLike[str], data: Any, indent: int = 1) -> None:
+    """Write ``data`` as JSON to a temporary name, then rename it over ``path``: readers see
+    the old file or the new one, never half of one.
+
+    Raises:
+        DataError: the file cannot be written (naming it and the reason).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(path, f"cannot write ({exc.strerror})") from None
