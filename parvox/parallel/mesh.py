@@ -69,11 +69,35 @@ def init_distributed(dims: ParallelDims) -> Comm:
     if torch.cuda.is_available():
         torch.cuda.set_device(dims.device)
     if not dist.is_initialized():
-        dist.init_process_group(dims.backend)
+        store = attempt_store(dims.world)
+        if store is None:
+            dist.init_process_group(dims.backend)
+        else:
+            dist.init_process_group(dims.backend, store=store, rank=dims.rank,
+                                    world_size=dims.world)
     from torch.distributed.device_mesh import init_device_mesh
 
     mesh = init_device_mesh(dims.device.type, (dims.world,), mesh_dim_names=(WORKERS_AXIS,))
     return Comm(rank=dims.rank, world=dims.world, group=mesh.get_group(WORKERS_AXIS))
+
+
+def attempt_store(world: int) -> dist.Store | None:
+    """The launcher's store, with a key prefix private to this restart attempt, or ``None``.
+
+    torchrun (2.4+) shares one TCPStore across the restarts of a worker group
+    (``TORCHELASTIC_USE_AGENT_STORE``) but the ranks' default ``env://`` rendezvous adds no
+    per-attempt prefix. After a restart, gloo may then read the listening address a dead rank
+    of the previous attempt left in the store and fail with "connection refused" (or wait
+    forever), depending on which rank publishes first: 1 restart in 4 failed here. Keys under
+    ``parvox/attempt-<TORCHELASTIC_RESTART_COUNT>`` cannot be stale. ``None`` when not under
+    torchrun's agent store (the default rendezvous then creates a fresh store).
+    """
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    if attempt is None or os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return None
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]),
+                          world_size=world, is_master=False)
+    return dist.PrefixStore(f"parvox/attempt-{attempt}", store)
 
 
 def shutdown_distributed() -> None:
