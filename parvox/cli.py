@@ -76,43 +76,53 @@ def _views_list(text: str) -> list[int]:
 def _add_train_command(sub: argparse._SubParsersAction) -> None:
     from parvox.train import DEFAULT_LR, DEFAULT_WEIGHT_DECAY
 
+    # Settings default to None here: TrainConfig holds the defaults, and --config-file values
+    # apply where a flag is not given.
     train = sub.add_parser("train", help="train a network on an R2N2-layout dataset")
-    train.add_argument("--config", required=True, help="model config (see parvox models)")
-    train.add_argument("--data", required=True, help="R2N2-layout dataset root")
-    train.add_argument("--out", required=True, help="run folder")
-    train.add_argument("--steps", type=int, default=1000)
-    train.add_argument("--batch", type=int, default=16, help="global batch size")
-    train.add_argument("--views", type=_views_range, default=(1, 5),
+    train.add_argument("--config", help="model config (see parvox models)")
+    train.add_argument("--data", help="R2N2-layout dataset root")
+    train.add_argument("--out", help="run folder")
+    train.add_argument("--config-file", metavar="FILE",
+                       help="JSON or TOML file of training settings (TrainConfig fields, as in "
+                       "RUN/config.json); flags given on the command line win")
+    train.add_argument("--steps", type=int, help="default 1000")
+    train.add_argument("--batch", type=int, help="global batch size (default 16)")
+    train.add_argument("--views", type=_views_range,
                        help="views per batch, N or MIN-MAX (default 1-5)")
-    train.add_argument("--lr", type=float, default=DEFAULT_LR)
+    train.add_argument("--lr", type=float, help=f"default {DEFAULT_LR}")
     train.add_argument("--lr-drop-step", type=int, help="step where lr drops x0.1 "
                        "(default: 75%% of --steps)")
-    train.add_argument("--weight-decay", type=float, default=DEFAULT_WEIGHT_DECAY)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--checkpoint-every", type=int, default=500)
-    train.add_argument("--workers", type=int, default=1, help="data loader processes")
+    train.add_argument("--weight-decay", type=float, help=f"default {DEFAULT_WEIGHT_DECAY}")
+    train.add_argument("--seed", type=int, help="default 0")
+    train.add_argument("--checkpoint-every", type=int, help="default 500")
+    train.add_argument("--workers", type=int, help="data loader processes (default 1)")
     train.add_argument("--threads", type=int, help="torch threads")
-    train.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
+    train.add_argument("--no-flip", action="store_true", default=None,
+                       help="no horizontal flip augmentation")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument("--parallel", default="ddp", choices=("ddp", "owt", "owt-overlap"),
-                       help="per-layer strategy: ddp (all data-parallel), owt (data-parallel "
-                       "convs, model-parallel FCs), owt-overlap (owt, chunked and overlapped)")
-    train.add_argument("--fc-update", default="global", choices=("global", "per-chunk"),
+    train.add_argument("--parallel", choices=("ddp", "owt", "owt-overlap"),
+                       help="per-layer strategy: ddp (all data-parallel, the default), owt "
+                       "(data-parallel convs, model-parallel FCs), owt-overlap (owt, chunked "
+                       "and overlapped)")
+    train.add_argument("--fc-update", choices=("global", "per-chunk"),
                        help="with owt-overlap: FC shards step once per global batch (exact, "
                        "default) or after every rank's chunk (Krizhevsky's variant, not exact)")
     train.add_argument("--nproc", type=int, default=1,
                        help="local ranks to start (torchrun's machinery); default 1")
     train.add_argument("--max-restarts", type=int, default=0,
                        help="with --nproc: restarts of the worker group after a failure")
-    train.add_argument("--lr-scaling", default="none", choices=("none", "linear", "sqrt"),
+    train.add_argument("--lr-scaling", choices=("none", "linear", "sqrt"),
                        help="scale --lr with the global batch relative to --lr-base-batch")
-    train.add_argument("--lr-base-batch", type=int, default=16)
+    train.add_argument("--lr-base-batch", type=int, help="default 16")
     train.add_argument("--time-limit", type=float, metavar="MINUTES",
                        help="stop after this many minutes of training, with a checkpoint")
-    train.add_argument("--bf16", action="store_true",
+    train.add_argument("--bf16", action="store_true", default=None,
                        help="bf16 autocast for the forward pass (fp32 weights and optimizer)")
-    train.add_argument("--dtype", default="float32", choices=("float32", "float64"),
+    train.add_argument("--dtype", choices=("float32", "float64"),
                        help="parameter precision (float64 for numerical checks)")
+    train.add_argument("--skip-bad", action="store_true", default=None,
+                       help="train without the models whose files are bad (default: refuse "
+                       "a training split with bad files)")
     train.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint (IoU, F-score, floors)")
@@ -200,23 +210,49 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     return 1 if bad and not args.skip_bad else 0
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from parvox.models import available_models
-    from parvox.train import TrainConfig, train
+#: ``parvox train`` flags that set a TrainConfig field of another name.
+_TRAIN_FLAG_FIELDS = {"no_flip": "flip", "bf16": "autocast_bf16", "time_limit": "time_limit_s"}
 
-    if args.config not in available_models():
-        raise ParvoxError(f"unknown --config {args.config!r}; choose among "
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """TrainConfig from ``--config-file`` (if any) overridden by the flags given."""
+    import dataclasses
+
+    from parvox.configfile import checked_fields, read_config_file
+    from parvox.models import available_models
+    from parvox.models.config import ModelConfig
+    from parvox.train import TrainConfig
+
+    values: dict[str, object] = {}
+    if args.config_file:
+        path = args.config_file
+        values = checked_fields(read_config_file(path), TrainConfig, path)
+        values["model_overrides"] = checked_fields(values.get("model_overrides", {}),
+                                                   ModelConfig, path, "model_overrides.")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    for dest, value in vars(args).items():
+        field = _TRAIN_FLAG_FIELDS.get(dest, dest)
+        if field not in fields or value is None:
+            continue
+        if field == "flip":
+            value = not value  # --no-flip
+        elif field == "time_limit_s":
+            value = value * 60  # --time-limit is in minutes
+        values[field] = value
+    for name in ("config", "data", "out"):
+        if values.get(name) is None:
+            raise ParvoxError(f"--{name} is required (on the command line or as {name!r} in "
+                              "--config-file)")
+    if values["config"] not in available_models():
+        raise ParvoxError(f"unknown --config {values['config']!r}; choose among "
                           f"{', '.join(available_models())}")
-    cfg = TrainConfig(config=args.config, data=args.data, out=args.out, steps=args.steps,
-                      batch=args.batch, views=args.views, lr=args.lr,
-                      lr_drop_step=args.lr_drop_step, weight_decay=args.weight_decay,
-                      seed=args.seed, checkpoint_every=args.checkpoint_every,
-                      workers=args.workers, flip=not args.no_flip, threads=args.threads,
-                      parallel=args.parallel, fc_update=args.fc_update,
-                      lr_scaling=args.lr_scaling,
-                      lr_base_batch=args.lr_base_batch, dtype=args.dtype,
-                      autocast_bf16=args.bf16,
-                      time_limit_s=args.time_limit * 60 if args.time_limit else None)
+    return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from parvox.train import train
+
+    cfg = _train_config(args)
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _launch_ranks(args, cfg)
     result = train(cfg, resume=args.resume)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,9 +23,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from parvox.data.dataset import R2N2Dataset
+from parvox.data.check import BadModel, check_models
+from parvox.data.dataset import CROP_SIZE, R2N2Dataset
 from parvox.data.sampling import StepBatches
-from parvox.errors import ParvoxError
+from parvox.errors import DataError, ParvoxError
 from parvox.files import write_json
 from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm, training_bytes
@@ -38,6 +40,8 @@ LR_DROP_FACTOR = 0.1
 #: Fraction of the steps after which the learning rate drops (our default, configurable).
 DEFAULT_LR_DROP_AT = 0.75
 DEFAULT_WEIGHT_DECAY = 1e-5
+#: Bad models named one by one before the count (``--skip-bad``).
+MAX_LISTED = 10
 #: Learning-rate scaling rules for larger global batches.
 LR_SCALINGS = ("none", "linear", "sqrt")
 
@@ -67,6 +71,7 @@ class TrainConfig:
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
     autocast_bf16: bool = False  # bf16 autocast of forward and loss; weights and Adam stay fp32
     time_limit_s: float | None = None  # stop (with a checkpoint) after this much training time
+    skip_bad: bool = False  # train without the split's bad models instead of refusing the data
     model_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -128,6 +133,35 @@ def _restore(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Opti
     if ckpt.rng_state is not None:
         torch.set_rng_state(ckpt.rng_state)
     return ckpt.step
+
+
+def _check_training_data(dataset: R2N2Dataset, cfg: TrainConfig, comm: Comm,
+                         show_progress: bool) -> None:
+    """Refuse a training split with bad files, or (``skip_bad``) leave those models out.
+
+    Rank 0 checks (:mod:`parvox.data.check`) and tells the others, so that every rank trains
+    on the same list of models.
+    """
+    bad: list[BadModel] = []
+    if comm.rank == 0:
+        bad = check_models(dataset.layout, dataset.models, min_views=cfg.views[1],
+                           min_size=CROP_SIZE, show_progress=show_progress)
+    if comm.world > 1:
+        box: list[Any] = [bad]
+        torch.distributed.broadcast_object_list(box, src=0, group=comm.group)
+        bad = box[0]
+    if not bad:
+        return
+    if not cfg.skip_bad:
+        more = f" (and {len(bad) - 1} more bad models)" if len(bad) > 1 else ""
+        raise DataError(bad[0].path, f"{bad[0].problem}{more}; the training split must be "
+                        "complete: repair it or pass --skip-bad to train without bad models")
+    if comm.rank == 0:
+        for item in bad[:MAX_LISTED]:
+            print(f"warning: skipping a bad model: {item}", file=sys.stderr)
+        print(f"warning: {len(bad)} of {len(dataset)} training models skipped (--skip-bad)",
+              file=sys.stderr)
+    dataset.drop(item.ref for item in bad)
 
 
 def _prepare_run(cfg: TrainConfig, resume: bool, is_main: bool) -> None:
@@ -199,7 +233,8 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
                         cfg.fc_update)
     image_size = model.module.config.image_size
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
-                          flip=cfg.flip, seed=cfg.seed)  # checks the data before RUN is touched
+                          flip=cfg.flip, seed=cfg.seed, skip_bad=cfg.skip_bad)
+    _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.base_lr,
                                  weight_decay=cfg.weight_decay)
@@ -220,6 +255,11 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
         tick = time.perf_counter()
         for batch in loader:
             step = int(batch["step"])
+            if "data_error" in batch:
+                path, problem = batch["data_error"]
+                kept = f"{last_ckpt} kept" if last_ckpt else "no checkpoint yet"
+                raise DataError(path, f"{problem} (at step {step + 1}; {kept}; --skip-bad "
+                                "trains without bad models)")
             loaded = time.perf_counter()
             with _autocast(cfg, dims.device):
                 loss_value, stop = _train_step(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         flip: when training, flip each view horizontally with probability 0.5.
         seed: base seed of all randomness (non-negative).
         allow_missing_splits: without a split file, put every discovered model in ``"test"``.
+        skip_bad: a model whose files fail to load is replaced by the next good one of the
+            split (a warning names the file, once per process); else its DataError is raised.
 
     Items are dicts:
 
@@ -101,6 +104,7 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         flip: bool = False,
         seed: int = 0,
         allow_missing_splits: bool = False,
+        skip_bad: bool = False,
     ) -> None:
         if split not in SPLIT_NAMES:
             raise ParvoxError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
@@ -116,6 +120,8 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         self.crop = crop
         self.flip = flip
         self.seed = seed
+        self.skip_bad = skip_bad
+        self._warned: set[str] = set()
         self._epoch = 0
         splits = default_splits(
             root, splits_file, allow_missing=allow_missing_splits, check_split=split
@@ -172,8 +178,28 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         k = self.views_for_draw(draw)
         return [(int(index), draw, k) for index in indices]
 
+    def drop(self, refs: Iterable[ModelRef]) -> None:
+        """Leave ``refs`` out of the split (bad models found before training)."""
+        gone = set(refs)
+        self.models = [ref for ref in self.models if ref not in gone]
+        if not self.models:
+            raise DataError(self.layout.root, f"no good model left in split {self.split!r}")
+
     def __getitem__(self, key: Key) -> dict[str, Any]:
         index, draw, k = self._parse_key(key)
+        if not self.skip_bad:
+            return self._item(index, draw, k)
+        for offset in range(len(self)):
+            try:
+                return self._item((index + offset) % len(self), draw, k)
+            except DataError as exc:
+                if str(exc) not in self._warned:
+                    self._warned.add(str(exc))
+                    print(f"warning: skipping a bad model: {exc}", file=sys.stderr)
+        raise DataError(self.layout.root, f"no model of split {self.split!r} could be loaded")
+
+    def _item(self, index: int, draw: int, k: int) -> dict[str, Any]:
+        """The sample of model ``index`` for ``draw`` with ``k`` views."""
         ref = self.models[index]
         metadata = self.layout.read_metadata(ref)
         available = metadata.shape[0]

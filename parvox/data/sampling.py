@@ -16,7 +16,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from parvox.data.dataset import R2N2Dataset, collate
-from parvox.errors import ParvoxError
+from parvox.errors import DataError, ParvoxError
 
 #: SeedSequence stream tag of the epoch permutations (distinct from the dataset's tags).
 _PERMUTATION_STREAM = 7
@@ -43,7 +43,9 @@ class StepBatches(Dataset[dict[str, Any]]):
     """Map-style dataset whose item ``s`` is this rank's share of global step ``s``'s batch.
 
     Use with ``DataLoader(StepBatches(...), batch_size=None, sampler=range(start, stop))``: the
-    loader's workers then prefetch whole batches, and the result does not depend on them.
+    loader's workers then prefetch whole batches, and the result does not depend on them. A
+    file that fails to load gives ``{"step", "data_error": (path, problem)}`` instead of a
+    batch, for the training loop to report in one line.
 
     Args:
         dataset: the training dataset.
@@ -67,6 +69,9 @@ class StepBatches(Dataset[dict[str, Any]]):
         share = self.batch // self.world
         mine = indices[self.rank * share:(self.rank + 1) * share]
         views = self.dataset.views_for_draw(step)
-        batch = collate([self.dataset[(int(i), step, views)] for i in mine])
+        try:
+            batch = collate([self.dataset[(int(i), step, views)] for i in mine])
+        except DataError as exc:  # crosses the loader's process boundary as data, not traceback
+            return {"step": step, "data_error": (exc.path, exc.problem)}
         batch["step"] = step
         return batch
