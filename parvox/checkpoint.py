@@ -120,9 +120,20 @@ def save_checkpoint(
         _fsync(final.parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(exc.filename or final,
-                        f"cannot write checkpoint ({exc.strerror})") from None
+        raise DataError(final, f"cannot write checkpoint ({exc.strerror or exc}); "
+                        f"{_latest_kept(run)}") from None
     return final
+
+
+def _latest_kept(run: str | os.PathLike[str]) -> str:
+    """Which checkpoint a failed write leaves in place, for the error message."""
+    try:
+        found = list_checkpoints(run)
+    except OSError:
+        return "the previous checkpoints are untouched"
+    if not found:
+        return "no earlier checkpoint to keep"
+    return f"the latest checkpoint is still {found[-1][1]}"
 
 
 def list_checkpoints(run: str | os.PathLike[str]) -> list[tuple[int, Path]]:

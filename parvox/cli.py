@@ -193,10 +193,25 @@ def _cmd_data_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_json_target(path: str | None) -> None:
+    """Fail before the work when ``--json PATH`` cannot be written."""
+    if path:
+        from pathlib import Path
+
+        from parvox.errors import DataError
+        from parvox.files import check_writable_dir
+
+        try:
+            check_writable_dir(Path(path).resolve().parent)
+        except DataError as exc:
+            raise DataError(path, f"cannot write the --json file: {exc.problem}") from None
+
+
 def _cmd_data_verify(args: argparse.Namespace) -> int:
     from parvox.data.verify import verify_root, verify_table
     from parvox.files import write_json
 
+    _check_json_target(args.json)
     result = verify_root(args.root)
     if args.json:
         write_json(args.json, result.to_json())
@@ -277,6 +292,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from parvox.evaluate import evaluate, report_table
     from parvox.files import write_json
 
+    _check_json_target(args.json)
     report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
                       batch=args.batch, workers=args.workers, floors_from=args.floors_from)
     print(report_table(report))

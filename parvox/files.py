@@ -1,9 +1,10 @@
-"""Small file helpers: JSON written atomically, with one-line errors."""
+"""Small file helpers: JSON written atomically, writable folders checked, one-line errors."""
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +26,23 @@ def write_json(path: str | os.PathLike[str], data: Any, indent: int = 1) -> None
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(path, f"cannot write ({exc.strerror})") from None
+
+
+def check_writable_dir(path: str | os.PathLike[str]) -> None:
+    """Create the folder ``path`` if needed and check that files can be created in it, so that
+    a read-only or forbidden output folder stops a command before any work.
+
+    Raises:
+        DataError: the folder cannot be created or written (naming it and the reason).
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(path, f"cannot create the folder ({exc.strerror or exc})") from None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".parvox-write-test-", dir=path)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise DataError(path, f"cannot write in the folder ({exc.strerror or exc})") from None

@@ -13,6 +13,7 @@ all in the binvox frame (the cube of side 1 centred on the origin, voxel ``[x, y
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -21,10 +22,10 @@ import torch
 import trimesh
 from PIL import Image
 
-from parvox.data.binvox import Voxels, write_binvox
+from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import r2n2_camera
 from parvox.data.dataset import TEST_BACKGROUND
-from parvox.data.images import has_alpha, to_rgba
+from parvox.data.images import read_photo
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import MAIN_THRESHOLD, load_model
 
@@ -32,21 +33,12 @@ from parvox.evaluate import MAIN_THRESHOLD, load_model
 CUBE_SIDE = 1.0
 #: Preview tile size (R2N2's render size).
 PREVIEW_SIZE = 137
-#: Photos larger than this many pixels are reduced while decoding (PIL's ``draft``/``reduce``).
-MAX_DECODE_PIXELS = 4096 * 4096
 
 
 def load_photo(path: str | os.PathLike[str], size: int) -> torch.Tensor:
-    """A photo as the network sees it: (3, size, size) float in [0, 1]."""
-    try:
-        with Image.open(path) as image:
-            image.draft("RGB", (size * 4, size * 4))  # JPEG: decode at a reduced scale
-            if image.width * image.height > MAX_DECODE_PIXELS:
-                factor = int(np.ceil(np.sqrt(image.width * image.height / MAX_DECODE_PIXELS)))
-                image = image.reduce(factor)
-            rgb = _to_rgb(image)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(path, f"cannot read image ({exc})") from None
+    """A photo as the network sees it: (3, size, size) float in [0, 1]. Photos of any size are
+    decoded in bounded memory (see :func:`parvox.data.images.read_photo`)."""
+    rgb = read_photo(path, TEST_BACKGROUND, min_side=size * 4)
     if min(rgb.size) < 8:
         raise DataError(path, f"image too small ({rgb.width}x{rgb.height}; need at least 8x8)")
     side = min(rgb.size)
@@ -54,14 +46,6 @@ def load_photo(path: str | os.PathLike[str], size: int) -> torch.Tensor:
     square = rgb.crop((left, top, left + side, top + side)).resize((size, size),
                                                                    Image.Resampling.LANCZOS)
     return torch.from_numpy(np.asarray(square, dtype=np.float32) / 255.0).permute(2, 0, 1)
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB from any mode; transparency is composited on the test background grey."""
-    if not has_alpha(image):
-        return to_rgba(image).convert("RGB")
-    background = Image.new("RGBA", image.size, (TEST_BACKGROUND,) * 3 + (255,))
-    return Image.alpha_composite(background, to_rgba(image)).convert("RGB")
 
 
 def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh.Trimesh:
@@ -121,7 +105,7 @@ def _write_outputs(out: Path, prob: np.ndarray, mesh: trimesh.Trimesh,
     try:
         out.mkdir(parents=True, exist_ok=True)
         grid = Voxels(prob >= MAIN_THRESHOLD, (-CUBE_SIDE / 2,) * 3, CUBE_SIDE)
-        write_binvox(tmp["voxels"], grid)
+        tmp["voxels"].write_bytes(encode_binvox(grid))
         tmp["obj"].write_text(trimesh.exchange.obj.export_obj(mesh))
         tmp["ply"].write_bytes(trimesh.exchange.ply.export_ply(mesh))
         Image.fromarray(picture).save(tmp["preview"], format="PNG")
@@ -129,6 +113,7 @@ def _write_outputs(out: Path, prob: np.ndarray, mesh: trimesh.Trimesh,
             os.replace(tmp[kind], path)
     except OSError as exc:
         for path in tmp.values():
-            path.unlink(missing_ok=True)
-        raise DataError(exc.filename or out, f"cannot write output ({exc.strerror})") from None
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        raise DataError(out, f"cannot write output ({exc.strerror or exc})") from None
     return {k: str(p) for k, p in paths.items()}

@@ -22,12 +22,17 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from parvox.checkpoint import (
+    CHECKPOINTS_DIR,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from parvox.data.check import BadModel, check_models
 from parvox.data.dataset import CROP_SIZE, R2N2Dataset
 from parvox.data.sampling import StepBatches
 from parvox.errors import DataError, ParvoxError
-from parvox.files import write_json
+from parvox.files import check_writable_dir, write_json
 from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm, training_bytes
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
@@ -176,6 +181,16 @@ def _prepare_run(cfg: TrainConfig, resume: bool, is_main: bool) -> None:
         write_json(run / "config.json", asdict(cfg))
     except OSError as exc:
         raise ParvoxError(f"{run}: cannot write the run folder ({exc.strerror})") from None
+    # everything training writes is checked before the first step (no traceback, no lost steps)
+    check_writable_dir(run / CHECKPOINTS_DIR)
+    if (run / "tensorboard").exists():
+        check_writable_dir(run / "tensorboard")
+    log = run / "train_log.jsonl"
+    try:
+        with open(log, "a"):
+            pass
+    except OSError as exc:
+        raise DataError(log, f"cannot write ({exc.strerror or exc})") from None
 
 
 def _meta(cfg: TrainConfig, model: torch.nn.Module) -> dict[str, Any]:
@@ -255,16 +270,21 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
         tick = time.perf_counter()
         for batch in loader:
             step = int(batch["step"])
-            if "data_error" in batch:
-                path, problem = batch["data_error"]
-                kept = f"{last_ckpt} kept" if last_ckpt else "no checkpoint yet"
-                raise DataError(path, f"{problem} (at step {step + 1}; {kept}; --skip-bad "
-                                "trains without bad models)")
+            bad_file = batch.pop("data_error", None)
+            if bad_file is not None and comm.world == 1:
+                raise _data_error(bad_file, step, last_ckpt)
             loaded = time.perf_counter()
-            with _autocast(cfg, dims.device):
-                loss_value, stop = _train_step(
-                    model, optimizer, batch, learning_rate(cfg, step), comm, dims.device, dtype,
-                    step, last_ckpt, _stop_wanted(cfg, begin, comm, stopper))
+            try:
+                with _autocast(cfg, dims.device):
+                    loss_value, stop = _train_step(
+                        model, optimizer, batch, learning_rate(cfg, step), comm, dims.device,
+                        dtype, step, last_ckpt, _stop_wanted(cfg, begin, comm, stopper),
+                        bad_data=bad_file is not None)
+            except _BadDataOnARank:
+                files: list[Any] = [None] * comm.world  # every rank names the same file
+                torch.distributed.all_gather_object(files, bad_file, group=comm.group)
+                first = next(f for f in files if f is not None)
+                raise _data_error(first, step, last_ckpt) from None
             sent = comm.ledger.reset()
             if log is not None:
                 _log_step(log, step + 1, loss_value, loaded - tick, time.perf_counter() - loaded,
@@ -370,16 +390,32 @@ class NumericalError(ParvoxError):
     """NaN or Inf in the loss or the gradients."""
 
 
+class _BadDataOnARank(ParvoxError):
+    """A rank's data for this step failed to load; no rank applied the step."""
+
+
+def _data_error(bad_file: tuple[str, str], step: int, last_checkpoint: str) -> DataError:
+    path, problem = bad_file
+    kept = f"{last_checkpoint} kept" if last_checkpoint else "no checkpoint yet"
+    return DataError(path, f"{problem} (at step {step + 1}; {kept}; --skip-bad trains "
+                     "without bad models)")
+
+
 def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
                 batch: dict[str, Any], lr: float, comm: Comm, device: torch.device,
                 dtype: torch.dtype = torch.float32, step: int = 0,
-                last_checkpoint: str = "", stop_wanted: bool = False) -> tuple[float, bool]:
+                last_checkpoint: str = "", stop_wanted: bool = False,
+                bad_data: bool = False) -> tuple[float, bool]:
     """One optimizer step on this rank's share of the global batch.
+
+    ``bad_data``: this rank's share failed to load and ``batch`` is a zero placeholder; the
+    step runs its collectives so that every rank learns of it, and is not applied.
 
     Returns:
         ``(global loss, stop)``: ``stop`` is true when any rank wants to stop after this step.
 
     Raises:
+        _BadDataOnARank: some rank's data failed to load (parameters unchanged).
         NumericalError: NaN/Inf in the loss or the gradients of any rank; the parameters are
             left as they were before the step.
     """
@@ -389,7 +425,9 @@ def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
     loss = voxel_loss(logits, batch["voxels"].to(device, non_blocking=True))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    loss_sum, non_finite, stops = _agree(loss, model, comm, stop_wanted)
+    loss_sum, non_finite, stops, bad = _agree(loss, model, comm, stop_wanted, bad_data)
+    if bad:
+        raise _BadDataOnARank(f"a data file failed to load on {int(bad)} of {comm.world} ranks")
     if non_finite:
         where = last_checkpoint or "none written yet"
         raise NumericalError(f"step {step + 1}: NaN or Inf in the loss or the gradients; "
@@ -400,18 +438,19 @@ def _train_step(model: ParallelModel, optimizer: torch.optim.Optimizer,
     return loss_sum / comm.world, stops > 0
 
 
-def _agree(loss: torch.Tensor, model: ParallelModel, comm: Comm,
-           stop_wanted: bool) -> tuple[float, float, float]:
-    """Sums over ranks of (loss, non-finite loss or gradient, stop wishes): one small
-    all-reduce per step, counted as "metrics"."""
+def _agree(loss: torch.Tensor, model: ParallelModel, comm: Comm, stop_wanted: bool,
+           bad_data: bool = False) -> tuple[float, float, float, float]:
+    """Sums over ranks of (loss, non-finite loss or gradient, stop wishes, failed data
+    loads): one small all-reduce per step, counted as "metrics"."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     norms = torch._foreach_norm(grads) if grads else []
     checked = torch.stack([loss.detach().float().reshape(()), *[n.float() for n in norms]])
     local = torch.stack([loss.detach().double().cpu().reshape(()),
                          (~torch.isfinite(checked)).any().double().cpu(),
-                         torch.tensor(float(stop_wanted), dtype=torch.float64)])
+                         torch.tensor(float(stop_wanted), dtype=torch.float64),
+                         torch.tensor(float(bad_data), dtype=torch.float64)])
     total = comm.all_reduce_(local, "metrics").tolist()
-    return total[0], total[1], total[2]
+    return total[0], total[1], total[2], total[3]
 
 
 def _summary_writer(path: Path):

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import struct
+import subprocess
+import sys
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +18,14 @@ from paths import PHOTOS
 from PIL import Image
 
 from parvox.checkpoint import save_checkpoint
+from parvox.data import images
 from parvox.data.binvox import read_binvox
 from parvox.errors import DataError
 from parvox.models import create_model
 from parvox.reconstruct import load_photo, probability_mesh, reconstruct
+
+#: Channels of each PNG colour type.
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +103,203 @@ def test_reconstruct_real_photos(tmp_path: Path, checkpoint: Path) -> None:
     assert read_binvox(paths["voxels"]).occupancy.shape == (32, 32, 32)
     preview = Image.open(paths["preview"])
     assert preview.size == (137 * (len(photos) + 2), 137)
+
+
+# ------------------------------------------------------------------------------ huge photos
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _write_png(path: Path, width: int, height: int, depth: int, colour: int, idat: bytes,
+               extra: bytes = b"", interlace: int = 0) -> None:
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
+    pieces = [idat[i:i + 8192] for i in range(0, len(idat), 8192)] or [b""]
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra
+                     + b"".join(_chunk(b"IDAT", p) for p in pieces) + _chunk(b"IEND", b""))
+
+
+def write_huge_png(path: Path, side: int) -> None:
+    """A side x side RGB PNG: a dark centred square on a light background, written without
+    ever holding the image: each distinct row is deflated once, ending with a full flush (so it
+    stands alone), and repeated."""
+    light = np.full((side, 3), 200, np.uint8)
+    dark = light.copy()
+    lo, hi = side // 4, 3 * side // 4
+    dark[lo:hi] = 30
+    rows = {"light": b"\0" + light.tobytes(), "dark": b"\0" + dark.tobytes()}
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    segments = {k: deflate.compress(r) + deflate.flush(zlib.Z_FULL_FLUSH) for k, r in rows.items()}
+    order = ["light"] * lo + ["dark"] * (hi - lo) + ["light"] * (side - hi)
+    adler = 1
+    for kind in order:
+        adler = zlib.adler32(rows[kind], adler)
+    idat = (b"\x78\x01" + b"".join(segments[k] for k in order) + deflate.flush()
+            + struct.pack(">I", adler))
+    _write_png(path, side, side, 8, 2, idat)
+
+
+def write_huge_jpeg(path: Path, side: int) -> None:
+    """A side x side baseline RGB JPEG (side a multiple of 16) of the same picture, written
+    without holding the image: two strips of one MCU row are encoded with a restart interval
+    of one MCU row, so their entropy-coded data stand alone, and repeated with the restart
+    markers renumbered."""
+    def encode(dark: bool) -> tuple[bytes, bytes]:
+        strip = Image.new("RGB", (side, 16), (200, 200, 200))
+        if dark:
+            strip.paste((30, 30, 30), (side // 4, 0, 3 * side // 4, 16))
+        buffer = io.BytesIO()
+        strip.save(buffer, "JPEG", quality=90, subsampling=2, restart_marker_rows=1)
+        data = buffer.getvalue()
+        sos = data.index(b"\xff\xda")
+        start = sos + 2 + struct.unpack(">H", data[sos + 2:sos + 4])[0]
+        if b"\xff\xdd" not in data[:start]:
+            pytest.skip("this Pillow writes no JPEG restart markers")
+        return data[:start], data[start:-2]
+
+    header, light = encode(False)
+    header_dark, dark = encode(True)
+    assert header == header_dark
+    head = bytearray(header)
+    sof = head.index(b"\xff\xc0")
+    head[sof + 5:sof + 7] = struct.pack(">H", side)
+    rows = side // 16
+    with open(path, "wb") as handle:
+        handle.write(head)
+        for row in range(rows):
+            handle.write(dark if rows // 4 <= row < 3 * rows // 4 else light)
+            if row < rows - 1:
+                handle.write(bytes([0xFF, 0xD0 + row % 8]))
+        handle.write(b"\xff\xd9")
+
+
+#: Loads photos as ``reconstruct`` does and reports the peak memory (KiB) before and after,
+#: and each view's centre and corner; a full decode of one of the photos would add 1.2 GB (as
+#: RGB) or 1.6 GB (as PIL holds RGB, 4 bytes a pixel).
+PEAK_SCRIPT = """
+import json, resource, sys
+from parvox.reconstruct import load_photo
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+views = [load_photo(path, 32) for path in sys.argv[1:]]
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"before": before, "after": after,
+                  "centre": [v[:, 16, 16].max().item() for v in views],
+                  "corner": [v[:, 1, 1].min().item() for v in views]}))
+"""
+
+
+def test_huge_photos_load_in_bounded_memory(tmp_path: Path) -> None:
+    png, jpeg = tmp_path / "huge.png", tmp_path / "huge.jpg"
+    write_huge_png(png, 20000)
+    write_huge_jpeg(jpeg, 20000)
+    assert png.stat().st_size < 5e6 and jpeg.stat().st_size < 20e6
+    for photo in (png, jpeg):  # PIL alone refuses them as decompression bombs
+        with pytest.raises(Image.DecompressionBombError):
+            Image.open(photo)
+    proc = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(png), str(jpeg)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    grown_mb = (report["after"] - report["before"]) / 1024
+    assert grown_mb < 300, f"decoding took {grown_mb:.0f} MB"
+    assert max(report["centre"]) < 0.15 and min(report["corner"]) > 0.75  # the picture survives
+
+
+def test_reconstruct_from_a_huge_photo(tmp_path: Path, checkpoint: Path) -> None:
+    jpeg = tmp_path / "huge.jpg"
+    write_huge_jpeg(jpeg, 20000)
+    paths = reconstruct([str(jpeg)], checkpoint, tmp_path / "rec")
+    assert Image.open(paths["preview"]).size == (137 * 3, 137)
+
+
+def _filtered_png_data(raw: np.ndarray, bpp: int, seed: int) -> bytes:
+    """The IDAT payload of unfiltered rows ``raw`` (height, row bytes), each row filtered with
+    one of the five PNG filters at random."""
+    raw = raw.astype(np.int16)
+    height, width = raw.shape
+    up = np.vstack([np.zeros((1, width), np.int16), raw[:-1]])
+    left = np.hstack([np.zeros((height, bpp), np.int16), raw[:, :-bpp]])
+    up_left = np.hstack([np.zeros((height, bpp), np.int16), up[:, :-bpp]])
+    guess = left + up - up_left
+    near_left, near_up, near_ul = abs(guess - left), abs(guess - up), abs(guess - up_left)
+    paeth = np.where((near_left <= near_up) & (near_left <= near_ul), left,
+                     np.where(near_up <= near_ul, up, up_left))
+    predictions = [np.zeros_like(raw), left, up, (left + up) // 2, paeth]
+    kinds = np.random.default_rng(seed).integers(0, 5, height)
+    out = np.empty((height, width + 1), np.uint8)
+    out[:, 0] = kinds
+    for kind, prediction in enumerate(predictions):
+        rows = kinds == kind
+        out[rows, 1:] = (raw[rows] - prediction[rows]) % 256
+    return zlib.compress(out.tobytes())
+
+
+@pytest.mark.parametrize(("depth", "colour"), [
+    (1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (4, 3), (8, 3),
+    (8, 4), (16, 4), (8, 6), (16, 6)])
+def test_png_strips_decode_exactly_as_pil(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          depth: int, colour: int) -> None:
+    width, height = 123, 97
+    rng = np.random.default_rng(depth * 10 + colour)
+    row_bytes = (width * depth * PNG_CHANNELS[colour] + 7) // 8
+    noise = rng.integers(0, 64, (height, row_bytes))
+    raw = (noise + np.arange(row_bytes)[None] // 2 + np.arange(height)[:, None]).astype(np.uint8)
+    extra = b""
+    if colour == 3:  # a palette with transparent entries
+        extra = (_chunk(b"PLTE", rng.integers(0, 256, 768, dtype=np.uint8).tobytes())
+                 + _chunk(b"tRNS", bytes(range(0, 256, 2))))
+    elif colour == 2 and depth == 8:  # a transparent colour
+        extra = _chunk(b"tRNS", struct.pack(">HHH", *raw[0, :3]))
+    path = tmp_path / "photo.png"
+    bpp = max(1, depth * PNG_CHANNELS[colour] // 8)
+    _write_png(path, width, height, depth, colour, _filtered_png_data(raw, bpp, depth), extra)
+    with Image.open(path) as full:
+        full.load()
+        whole = images.flatten(full, 240)
+    monkeypatch.setattr(images, "STRIP_BYTES", 3000)  # strips of a few rows
+    for divisor in (1, 2, 3):  # reduced by 2, 3 and 4
+        monkeypatch.setattr(images, "MAX_DECODE_PIXELS", width * height // divisor**2 - 1)
+        factor = images._factor(width * height)
+        got = images.read_photo(path, 240)
+        assert np.array_equal(np.asarray(got), np.asarray(whole.reduce(factor))), factor
+
+
+def _tiff_header(width: int, height: int) -> bytes:
+    """A grey uncompressed TIFF that claims ``width`` x ``height`` (its pixels are absent)."""
+    tags = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+            (273, 4, 8), (277, 3, 1), (278, 4, height), (279, 4, width * height)]
+    ifd = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", tag, kind, 1, value)
+                                                 for tag, kind, value in tags)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0)
+
+
+def _progressive_jpeg_header(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 120, 150)).save(buffer, "JPEG", progressive=True)
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc2")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_photos_too_large_to_decode_name_the_file_and_size(tmp_path: Path) -> None:
+    cases = {
+        "giga.png": ("50000x50000", lambda p: _write_png(p, 50000, 50000, 8, 2, b"")),
+        "interlaced.png": ("20000x20000",
+                           lambda p: _write_png(p, 20000, 20000, 8, 2, b"", interlace=1)),
+        "huge.tif": ("400 Mpx", lambda p: p.write_bytes(_tiff_header(20000, 20000))),
+        "big.tif": ("10000x10000", lambda p: p.write_bytes(_tiff_header(10000, 10000))),
+        "progressive.jpg": ("20000x20000",
+                            lambda p: p.write_bytes(_progressive_jpeg_header(20000, 20000))),
+    }
+    for name, (size, write) in cases.items():
+        path = tmp_path / name
+        write(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no DecompressionBombWarning either
+            with pytest.raises(DataError) as error:
+                load_photo(path, 32)
+        message = str(error.value)
+        assert message.startswith(str(path)) and size in message and "downscale" in message
+        assert "\n" not in message

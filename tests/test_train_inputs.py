@@ -172,7 +172,9 @@ def test_a_png_corrupt_inside_stops_at_the_step_or_is_skipped(data: Path,
                                                               tmp_path: Path) -> None:
     """Damage in the middle of a PNG passes the quick check; the loader (in a worker process)
     meets it: one line naming the file and the step, the last checkpoint kept; with
-    --skip-bad the model is replaced and training finishes."""
+    --skip-bad the model is replaced and training finishes. On 2 ranks, the ranks learn of
+    it in the step's metrics all-reduce and all name the file, without a traceback or a
+    hang."""
     root = tmp_path / "data"
     shutil.copytree(data, root)
     renders, _ = _first_train_model(root)
@@ -193,3 +195,7 @@ def test_a_png_corrupt_inside_stops_at_the_step_or_is_skipped(data: Path,
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "skipping a bad model" in proc.stderr
     assert (tmp_path / "s" / "checkpoints" / "step-4").is_dir()
+    proc = run(*args, "--out", tmp_path / "k2", "--nproc", "2", "--threads", "1")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("parvox: error")]
+    assert any(str(renders.relative_to(root)) in e and "at step" in e for e in errors), errors

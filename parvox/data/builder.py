@@ -18,6 +18,7 @@ whatever the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -33,13 +34,14 @@ import numpy as np
 import trimesh
 from PIL import Image
 
-from parvox.data.binvox import Voxels, write_binvox
+from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import R2N2_IMAGE_SIZE, camera_from_metadata, sample_view_params
 from parvox.data.classes import CLASS_TO_SYNSET, CLASSES, SYNSETS
 from parvox.data.layout import ModelRef, R2N2Layout, make_splits, save_splits
 from parvox.data.verify import R2N2_VIEWS
 from parvox.data.voxelize import voxelize_mesh
 from parvox.errors import DataError, ParvoxError
+from parvox.files import check_writable_dir
 from parvox.progress import markdown_table, progress_bar
 
 #: ShapeNetVox32's resolution.
@@ -74,6 +76,7 @@ class JobResult:
     status: str  # "built", "skipped" or "failed"
     seconds: float = 0.0
     error: str = ""
+    unwritable: bool = False  # failed writing the output (full disk...): stops every build
 
 
 # --------------------------------------------------------------------------- jobs
@@ -210,9 +213,12 @@ def build_model(root: str, job: BuildJob, seed: int) -> JobResult:
         occupancy = voxelize_mesh(mesh, VOXEL_RESOLUTION)
         voxels = Voxels(occupancy, tuple(float(v) for v in mesh.bounds[0]),
                         float(mesh.extents.max()))
-        _write_model(layout, job.ref, images, metadata, voxels)
     except ParvoxError as exc:
         return JobResult(job, "failed", time.perf_counter() - start, str(exc))
+    try:
+        _write_model(layout, job.ref, images, metadata, voxels)
+    except ParvoxError as exc:
+        return JobResult(job, "failed", time.perf_counter() - start, str(exc), unwritable=True)
     return JobResult(job, "built", time.perf_counter() - start)
 
 
@@ -227,6 +233,8 @@ def _write_model(layout: R2N2Layout, ref: ModelRef, images: list[np.ndarray],
     """Write voxels (file rename) and then the rendering folder (folder rename, last)."""
     final = layout.rendering_dir(ref).parent  # ShapeNetRendering/<synset>/<id>
     partial = final.parent / f".{ref.model_id}.partial-{os.getpid()}"
+    voxel_path = layout.voxel_path(ref)
+    tmp = voxel_path.with_name(f".{voxel_path.name}.partial-{os.getpid()}")
     try:
         shutil.rmtree(partial, ignore_errors=True)
         render_dir = partial / "rendering"
@@ -237,16 +245,16 @@ def _write_model(layout: R2N2Layout, ref: ModelRef, images: list[np.ndarray],
         (render_dir / "rendering_metadata.txt").write_text(format_metadata(metadata))
         (render_dir / "renderings.txt").write_text(
             "".join(f"{v:02d}.png\n" for v in range(len(images))))
-        voxel_path = layout.voxel_path(ref)
         voxel_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = voxel_path.with_name(f".{voxel_path.name}.partial-{os.getpid()}")
-        write_binvox(tmp, voxels)
+        tmp.write_bytes(encode_binvox(voxels))
         os.replace(tmp, voxel_path)
         shutil.rmtree(final, ignore_errors=True)  # a stale incomplete folder from a crash
         os.replace(partial, final)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        raise DataError(exc.filename or final, f"cannot write ({exc.strerror})") from None
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise DataError(exc.filename or final, f"cannot write ({exc.strerror or exc})") from None
 
 
 # --------------------------------------------------------------------------- dataset
@@ -296,10 +304,7 @@ def build_dataset(
             left out of the split file).
     """
     root = Path(out)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(root, f"cannot create output folder ({exc.strerror})") from None
+    check_writable_dir(root)  # a read-only or forbidden folder stops the build before any work
     start = time.perf_counter()
     results = _run_jobs(str(root), jobs, seed, workers, skip_bad, show_progress)
     summary = BuildSummary(results, time.perf_counter() - start, workers)
@@ -315,6 +320,8 @@ def _run_jobs(root: str, jobs: list[BuildJob], seed: int, workers: int, skip_bad
 
     def record(result: JobResult) -> None:
         bar.update(1)
+        if result.unwritable:  # not the model's fault: --skip-bad does not apply
+            raise ParvoxError(f"{result.error} (building {result.job.model_id})")
         if result.status == "failed" and not skip_bad:
             raise DataError(result.job.mesh_path or result.job.model_id,
                             f"build failed: {result.error} (use --skip-bad to skip bad models)")

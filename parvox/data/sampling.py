@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from torch.utils.data import Dataset
 
-from parvox.data.dataset import R2N2Dataset, collate
+from parvox.data.dataset import VOXEL_DIM, R2N2Dataset, collate
 from parvox.errors import DataError, ParvoxError
 
 #: SeedSequence stream tag of the epoch permutations (distinct from the dataset's tags).
@@ -44,8 +45,8 @@ class StepBatches(Dataset[dict[str, Any]]):
 
     Use with ``DataLoader(StepBatches(...), batch_size=None, sampler=range(start, stop))``: the
     loader's workers then prefetch whole batches, and the result does not depend on them. A
-    file that fails to load gives ``{"step", "data_error": (path, problem)}`` instead of a
-    batch, for the training loop to report in one line.
+    file that fails to load gives a zero batch of the same shapes with ``"data_error": (path,
+    problem)``, for the training loop to report in one line.
 
     Args:
         dataset: the training dataset.
@@ -72,6 +73,14 @@ class StepBatches(Dataset[dict[str, Any]]):
         try:
             batch = collate([self.dataset[(int(i), step, views)] for i in mine])
         except DataError as exc:  # crosses the loader's process boundary as data, not traceback
-            return {"step": step, "data_error": (exc.path, exc.problem)}
+            return self._placeholder(step, share, views) | {"data_error": (exc.path, exc.problem)}
         batch["step"] = step
         return batch
+
+    def _placeholder(self, step: int, share: int, views: int) -> dict[str, Any]:
+        """Zero ``images`` (share, V, 3, S, S) and ``voxels`` (share, 32, 32, 32): the shapes of
+        a real batch, so that a rank whose data failed can still take part in the step's
+        collectives, where all ranks learn of the failure and stop together."""
+        size = self.dataset.image_size
+        return {"step": step, "images": torch.zeros(share, views, 3, size, size),
+                "voxels": torch.zeros(share, VOXEL_DIM, VOXEL_DIM, VOXEL_DIM)}
