@@ -19,13 +19,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check parvox tests bench scripts
 
-# Benchmarks print markdown tables (docs/BENCHMARKS.md records them with machine and command).
+# make bench — bench/report.py runs every script of bench/ (~15-25 min on the 2-core machine) and
+# writes docs/BENCHMARKS.md and docs/results/*.png from scratch; to check the machinery in
+# ~3 min without touching docs/: .venv/bin/python bench/report.py --quick --out /tmp/bench/BENCHMARKS.md
 bench: $(STAMP)
-	$(PY) bench/data_bench.py --per-class 12 --samples 800
-	$(PY) bench/class_prior_iou.py
-	$(PY) bench/model_bench.py --configs small --batch 16 --views 3 --threads 2
-	$(PY) bench/throughput.py --configs small --nprocs 1,2 --batch 16 --views 3 --steps 10
-	$(PY) bench/projection.py --config r2n2-res-gru --per-rank 16 --views 5 --step-time 0.043 --plots docs/results
+	$(PY) bench/report.py
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache

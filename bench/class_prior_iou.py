@@ -53,6 +53,26 @@ def class_prior_iou(train: np.ndarray, heldout: np.ndarray) -> tuple[float, floa
     return float(THRESHOLDS[best]), float(scores[best])
 
 
+def run(train: int = 40, heldout: int = 20,
+        classes: list[str] | None = None) -> list[tuple[str, float, float]]:
+    """(class, best threshold, class-mean IoU) per class."""
+    rows = []
+    for name in classes or list(CLASSES):
+        t, s = class_prior_iou(grids(name, range(train)),
+                               grids(name, range(1000, 1000 + heldout)))
+        rows.append((name, t, s))
+    return rows
+
+
+def table(rows: list[tuple[str, float, float]], train: int, heldout: int) -> str:
+    """Markdown table of the class-prior IoUs, with their mean."""
+    lines = ["| class | n_train | n_heldout | best threshold | class-mean IoU |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {train} | {heldout} | {t:.2f} | {s:.3f} |" for name, t, s in rows]
+    lines.append(f"| **mean** | | | | **{np.mean([s for _, _, s in rows]):.3f}** |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Print the markdown table of class-prior IoUs."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,16 +81,7 @@ def main() -> None:
     ap.add_argument("--classes", nargs="*", default=list(CLASSES))
     args = ap.parse_args()
     t0 = time.perf_counter()
-    print("| class | n_train | n_heldout | best threshold | class-mean IoU |")
-    print("|---|---:|---:|---:|---:|")
-    scores = []
-    for name in args.classes:
-        tr = grids(name, range(args.train))
-        ho = grids(name, range(1000, 1000 + args.heldout))
-        t, s = class_prior_iou(tr, ho)
-        scores.append(s)
-        print(f"| {name} | {args.train} | {args.heldout} | {t:.2f} | {s:.3f} |", flush=True)
-    print(f"| **mean** | | | | **{np.mean(scores):.3f}** |")
+    print(table(run(args.train, args.heldout, args.classes), args.train, args.heldout))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 

@@ -1,15 +1,16 @@
 """Communication vs K and projected speedup of ``ddp`` and ``owt`` (analytical, stated model).
 
-Bytes per rank per step come from ``parvox plan`` (checked against the bytes counted at run
-time by ``tests/test_parallel.py``). The projection:
+Bytes per rank per step come from ``parvox plan`` (equal to the bytes counted at run time:
+``tests/test_parallel.py`` and ``bench/throughput.py``). The projection:
 
 * weak scaling: ``--per-rank`` samples per rank, global batch ``K x per-rank``;
 * compute per rank per step = ``--step-time`` seconds, the measured single-device step at the
-  per-rank batch (the model-parallel FCs do ``FC(K b) / K = FC(b)`` work per rank, so compute
-  per rank does not change with K);
-* communication = bytes per rank / link bandwidth, not overlapped with compute, latency
-  ignored (a conservative model for bandwidth-bound steps);
-* speedup(K) = K x T1 / (T1 + comm(K)).
+  per-rank batch (the sum of the per-layer compute: the data-parallel convs do the per-rank
+  batch on every rank, the model-parallel FCs do ``FC(K b) / K = FC(b)`` work per rank, so
+  compute per rank does not change with K in either plan);
+* communication = bytes per rank / link bandwidth, float32, not overlapped with compute,
+  latency ignored (a conservative model for bandwidth-bound steps);
+* step(K) = T1 + comm(K); speedup(K) = K x T1 / step(K).
 
 Usage: ``python bench/projection.py --config r2n2-res-gru --per-rank 16 --views 5
 --step-time 0.043 [--plots DIR]`` (0.043 s: r2n2-res-gru, 16 x 5 views, fp32, one H100, from
@@ -32,10 +33,11 @@ KRIZHEVSKY = {2: 1.95, 4: 3.74, 8: 6.25}
 KS = (1, 2, 4, 8, 16, 32, 64)
 
 
-def bytes_table(model, per_rank: int, views: int) -> dict[int, tuple[float, float]]:
+def bytes_table(model, per_rank: int, views: int,
+                ks: tuple[int, ...] = KS) -> dict[int, tuple[float, float]]:
     """K -> (owt bytes, ddp bytes) per rank per step at global batch K x per_rank."""
     out = {}
-    for k in KS:
+    for k in ks:
         report = plan_report(model, "owt", k, per_rank * k, views)
         out[k] = (report["bytes_per_rank_per_step"], report["ddp_bytes_per_rank_per_step"])
     return out
@@ -55,6 +57,33 @@ def speedup(step_time: float, sent: float, bandwidth: float, k: int) -> float:
     return k * step_time / (step_time + sent / bandwidth)
 
 
+def comm_rows(model, table: dict[int, tuple[float, float]], per_rank: int,
+              views: int) -> list[tuple[object, ...]]:
+    """(K, global batch, owt MB, ddp MB, owt / ddp, batch where ddp would win) per K."""
+    return [(k, k * per_rank, owt / 1e6, ddp / 1e6, owt / ddp if ddp else 0.0,
+             crossover_batch(model, k, views) if k > 1 else "-")
+            for k, (owt, ddp) in table.items()]
+
+
+def comm_table(rows: list[tuple[object, ...]]) -> str:
+    return markdown_table(["K", "global batch", "owt MB/rank/step", "ddp MB/rank/step",
+                           "owt / ddp", "batch where ddp would win"], rows)
+
+
+def projection_rows(table: dict[int, tuple[float, float]], step_time: float,
+                    bandwidth: float) -> list[tuple[object, ...]]:
+    """(K, ddp step ms, owt step ms, ddp speedup, owt speedup, Krizhevsky's) per K."""
+    return [(k, (step_time + ddp / bandwidth) * 1e3, (step_time + owt / bandwidth) * 1e3,
+             speedup(step_time, ddp, bandwidth, k), speedup(step_time, owt, bandwidth, k),
+             KRIZHEVSKY.get(k, ""))
+            for k, (owt, ddp) in table.items()]
+
+
+def projection_table(rows: list[tuple[object, ...]]) -> str:
+    return markdown_table(["K", "ddp step ms", "owt step ms", "ddp speedup", "owt speedup",
+                           "Krizhevsky AlexNet (b)/(c)"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="r2n2-res-gru")
@@ -65,49 +94,72 @@ def main() -> None:
     args = parser.parse_args()
     model = create_model(args.config)
     table = bytes_table(model, args.per_rank, args.views)
-    rows = [(k, k * args.per_rank, owt / 1e6, ddp / 1e6, owt / ddp if ddp else 0.0,
-             crossover_batch(model, k, args.views) if k > 1 else "-")
-            for k, (owt, ddp) in table.items()]
     print(f"{args.config}, {args.per_rank} samples x {args.views} views per rank\n")
-    print(markdown_table(["K", "global batch", "owt MB/rank/step", "ddp MB/rank/step",
-                          "owt / ddp", "batch where ddp would win"], rows))
+    print(comm_table(comm_rows(model, table, args.per_rank, args.views)))
     for name, bandwidth in LINKS.items():
-        rows = [(k, speedup(args.step_time, table[k][1], bandwidth, k),
-                 speedup(args.step_time, table[k][0], bandwidth, k), KRIZHEVSKY.get(k, ""))
-                for k in KS]
-        print(f"\nProjected speedup, {name}, step {args.step_time * 1e3:.0f} ms per rank\n")
-        print(markdown_table(["K", "ddp", "owt", "Krizhevsky AlexNet (b)/(c)"], rows))
+        print(f"\nProjected step and speedup, {name}, compute {args.step_time * 1e3:.0f} ms "
+              "per rank\n")
+        print(projection_table(projection_rows(table, args.step_time, bandwidth)))
     if args.plots:
-        plot(Path(args.plots), table, args.step_time)
+        folder = Path(args.plots)
+        folder.mkdir(parents=True, exist_ok=True)
+        plot_bytes(folder / "bytes_vs_k.png",
+                   [(f"{args.config}, {args.per_rank}×{args.views} per rank", table, {})])
+        plot_speedup(folder / "speedup_vs_k.png", table, args.step_time)
 
 
-def plot(folder: Path, table: dict[int, tuple[float, float]], step_time: float) -> None:
-    """bytes_vs_k.png and speedup_vs_k.png (needs matplotlib)."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
-    ks = list(table)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(ks, [table[k][1] / 1e6 for k in ks], "o-", label="ddp")
-    ax.plot(ks, [table[k][0] / 1e6 for k in ks], "s-", label="owt")
-    ax.set(xscale="log", xlabel="ranks K", ylabel="MB sent per rank per step")
-    ax.legend()
+    return plt
+
+
+def plot_bytes(path: Path, panels: list[tuple[str, dict[int, tuple[float, float]],
+                                              dict[str, dict[int, float]]]]) -> None:
+    """One panel per (title, analytical K -> (owt, ddp) bytes, measured {plan: {K: bytes}})."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (title, table, measured) in zip(axes[0], panels, strict=True):
+        ks = [k for k in table if k > 1]
+        ax.plot(ks, [table[k][1] / 1e6 for k in ks], "x--", label="ddp (analytical)")
+        ax.plot(ks, [table[k][0] / 1e6 for k in ks], "s-", label="owt (analytical)")
+        for (plan, points), marker in zip(measured.items(), "o^v", strict=False):
+            ax.plot(list(points), [v / 1e6 for v in points.values()], marker, ms=9,
+                    mfc="none", label=f"{plan} (measured)")
+        ax.set(xscale="log", xlabel="ranks K", ylabel="MB sent per rank per step", title=title)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(folder / "bytes_vs_k.png", dpi=120)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_speedup(path: Path, table: dict[int, tuple[float, float]], step_time: float,
+                 title: str = "") -> None:
+    """Projected speedups of both plans on both links, beside Krizhevsky's AlexNet numbers."""
+    plt = _pyplot()
+    ks = list(table)
+    fig, ax = plt.subplots(figsize=(5.5, 4))
     for name, bandwidth in LINKS.items():
         for index, label in ((1, "ddp"), (0, "owt")):
             ax.plot(ks, [speedup(step_time, table[k][index], bandwidth, k) for k in ks],
                     "o-" if label == "owt" else "x--", label=f"{label}, {name}")
     ax.plot(list(KRIZHEVSKY), list(KRIZHEVSKY.values()), "k^", label="Krizhevsky AlexNet")
     ax.plot(ks, ks, ":", color="grey", label="linear")
-    ax.set(xscale="log", yscale="log", xlabel="ranks K", ylabel="projected speedup")
+    ax.set(xscale="log", yscale="log", xlabel="ranks K", ylabel="projected speedup",
+           title=title or f"compute {step_time * 1e3:.0f} ms per rank per step")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.title.set_fontsize(8)
     ax.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(folder / "speedup_vs_k.png", dpi=120)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
