@@ -1,9 +1,14 @@
-"""Cars: sedans, hatchbacks, wagons, SUVs, vans, pickups, sports cars, convertibles, buses,
-trucks, open-wheel racers, jeeps, vintage cars and microcars.
+"""Cars: the closed road cars (sedans, sports and supercars, SUVs, hatchbacks, wagons, vans,
+pickups), bubble, micro and kei cars, limousines and minibuses, open-top cars (convertibles,
+roadsters, jeeps, T-buckets, vintage cars), trucks (flatbed and tow trucks, box trucks,
+tractor units, monster trucks) and racing cars and open frames (Formula cars, dragsters, sprint
+cars, land-speed streamliners, go-karts, dune buggies, golf carts, horseless carriages).
 
-The body is lofted from rounded cross-sections along X (bottom raised into wheel arches,
-beltline, width), a glass cabin is lofted on top from a roof profile, and wheels, lights,
-bumpers, mirrors, spoilers and beds are added per type.
+Road cars: the body is lofted from rounded cross-sections along X (bottom raised into wheel
+arches, beltline, width), a glass cabin is lofted on top from a roof profile, and wheels,
+lights, bumpers, mirrors, spoilers and beds are added per type.  Closed cabins stay solid (the
+glass closes them, as ShapeNetVox32 fills them); open vehicles are frames, tubs and seats with
+exposed wheels.
 Frame: length along X with the front (hood, windshield) toward +X, as in the ShapeNetVox32 car
 sample; width along Z; wheels on y = 0.
 """
@@ -16,9 +21,11 @@ import numpy as np
 
 from . import palette as pal
 from .builder import ShapeBuilder
+from .geometry import rot_z
 from .palette import Material
 from .parts import wheel
 from .primitives import (
+    arc_path,
     box,
     box_between,
     cylinder,
@@ -27,6 +34,8 @@ from .primitives import (
     prism,
     rounded_box,
     sections_along_x,
+    sphere,
+    superellipsoid,
     torus,
     tube,
 )
@@ -50,52 +59,78 @@ class Car:
     paint: Material = pal.Material((200, 0, 0), 0.8)
 
 
-#: kind -> (weight, L, W / L, roof, belt / roof, cabin fractions (a, b, c, d) of L, wheel r)
+#: kind -> (weight, L, W / L, roof, belt / roof, cabin fractions (a, b, c, d) of L, wheel r).
+#: Weights are percentages of the class; open frames (racer ... horseless) ignore the cabin.
 KINDS: dict[str, tuple] = {
-    "sedan": (0.06, (4.2, 5.2), (0.35, 0.45), (1.3, 1.6), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
-              (0.3, 0.36)),
-    "hatch": (0.05, (3.4, 4.3), (0.4, 0.52), (1.4, 1.75), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
-              (0.28, 0.33)),
-    "wagon": (0.03, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
-              (0.3, 0.35)),
-    "suv": (0.05, (4.2, 5.1), (0.37, 0.46), (1.6, 2.0), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
+    # closed-cabin road cars (35 %)
+    "sedan": (7, (4.2, 5.2), (0.35, 0.45), (1.3, 1.6), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
+             (0.3, 0.36)),
+    "sports": (4.5, (4.0, 4.7), (0.42, 0.54), (1.0, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
+              (0.31, 0.36)),
+    "supercar": (4, (4.2, 4.8), (0.44, 0.5), (0.98, 1.2), (0.55, 0.65), (0.62, 0.5, 0.35, 0.15),
+                (0.32, 0.36)),
+    "suv": (6, (4.2, 5.1), (0.37, 0.46), (1.6, 2.0), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
+           (0.36, 0.42)),
+    "hatch": (4, (3.4, 4.3), (0.4, 0.52), (1.4, 1.75), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
+             (0.28, 0.33)),
+    "wagon": (1.5, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
+             (0.3, 0.35)),
+    "van": (2.5, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
+           (0.32, 0.38)),
+    "pickup": (5.5, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62), (0.72, 0.6, 0.42, 0.38),
+              (0.38, 0.44)),
+    # unusual closed cars: bubble, micro and kei cars, stretch limousines, minibuses (10 %)
+    "bubble": (3.5, (1.6, 2.6), (0.55, 0.75), (1.15, 1.45), (0.45, 0.55), (0.5, 0.5, 0.4, 0.4),
+              (0.14, 0.2)),
+    "micro": (3, (1.5, 3.0), (0.55, 0.62), (1.25, 1.65), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
+             (0.25, 0.29)),
+    "kei": (1.3, (3.2, 3.5), (0.42, 0.47), (1.6, 1.8), (0.45, 0.52), (0.86, 0.76, 0.03, 0.0),
+           (0.26, 0.29)),
+    "limo": (1.5, (5.8, 9.0), (0.26, 0.3), (1.4, 1.5), (0.6, 0.66), (0.72, 0.64, 0.2, 0.14),
+            (0.33, 0.37)),
+    "minibus": (0.7, (4.8, 6.2), (0.33, 0.4), (2.3, 2.8), (0.38, 0.48), (0.96, 0.88, 0.03, 0.01),
+               (0.33, 0.38)),
+    # open-top road cars and classics (8 %)
+    "jeep": (3, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
             (0.36, 0.42)),
-    "van": (0.03, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
-            (0.32, 0.38)),
-    "pickup": (0.07, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62), (0.72, 0.6, 0.42, 0.38),
+    "convertible": (2.5, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72), (0.66, 0.56, 0.3, 0.2),
+                   (0.3, 0.35)),
+    "roadster": (1.2, (3.6, 4.3), (0.43, 0.5), (1.05, 1.2), (0.66, 0.76), (0.6, 0.5, 0.3, 0.25),
+                (0.3, 0.34)),
+    "tbucket": (0.5, (3.2, 3.8), (0.45, 0.52), (1.1, 1.35), (0.5, 0.6), (0.5, 0.5, 0.4, 0.4),
+               (0.36, 0.42)),
+    "vintage": (0.5, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
+               (0.36, 0.42)),
+    "hotrod": (0.3, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62), (0.45, 0.4, 0.18, 0.12),
+              (0.3, 0.42)),
+    # trucks (5 %)
+    "flatbed": (1.3, (5.2, 7.0), (0.32, 0.38), (1.9, 2.4), (0.5, 0.58), (0.84, 0.74, 0.6, 0.57),
                (0.38, 0.44)),
-    "sports": (0.06, (4.0, 4.7), (0.42, 0.54), (1.0, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
-               (0.31, 0.36)),
-    "convertible": (0.05, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72),
-                    (0.66, 0.56, 0.3, 0.2), (0.3, 0.35)),
-    "limo": (0.04, (5.8, 7.5), (0.26, 0.3), (1.4, 1.5), (0.6, 0.66), (0.72, 0.64, 0.2, 0.14),
-             (0.33, 0.37)),
-    "truck": (0.03, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55), (0.99, 0.9, 0.75, 0.72),
-              (0.45, 0.52)),
-    "monster": (0.05, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78), (0.72, 0.6, 0.42, 0.38),
-                (0.7, 0.9)),
-    "racer": (0.07, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
-              (0.3, 0.35)),
-    "kart": (0.05, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
-             (0.12, 0.14)),
-    "buggy": (0.05, (3.2, 3.9), (0.45, 0.52), (1.5, 1.7), (0.3, 0.35), (0.7, 0.6, 0.3, 0.25),
-              (0.33, 0.4)),
-    "jeep": (0.06, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
-             (0.36, 0.42)),
-    "vintage": (0.04, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
-                (0.36, 0.42)),
-    "hotrod": (0.04, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62), (0.45, 0.4, 0.18, 0.12),
-               (0.3, 0.42)),
-    "micro": (0.04, (2.5, 3.0), (0.55, 0.62), (1.5, 1.6), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
-              (0.25, 0.29)),
-    "minibus": (0.03, (4.8, 6.2), (0.33, 0.4), (2.3, 2.8), (0.38, 0.48), (0.96, 0.88, 0.03, 0.01),
-                (0.33, 0.38)),
-    "roadster": (0.04, (3.6, 4.3), (0.43, 0.5), (1.05, 1.2), (0.66, 0.76), (0.6, 0.5, 0.3, 0.25),
-                 (0.3, 0.34)),
-    "boxtruck": (0.03, (6.0, 8.5), (0.28, 0.34), (2.5, 3.0), (0.42, 0.5), (0.99, 0.9, 0.76, 0.74),
-                 (0.45, 0.52)),
-    "semi": (0.04, (5.8, 7.0), (0.36, 0.43), (3.0, 3.9), (0.36, 0.44), (0.99, 0.93, 0.64, 0.62),
-             (0.5, 0.55)),
+    "truck": (0.4, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55), (0.99, 0.9, 0.75, 0.72),
+             (0.45, 0.52)),
+    "boxtruck": (0.4, (6.0, 8.5), (0.28, 0.34), (2.5, 3.0), (0.42, 0.5), (0.99, 0.9, 0.76, 0.74),
+                (0.45, 0.52)),
+    "semi": (1.4, (5.8, 7.0), (0.36, 0.43), (3.0, 3.9), (0.36, 0.44), (0.99, 0.93, 0.64, 0.62),
+            (0.5, 0.55)),
+    "monster": (1.5, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78), (0.72, 0.6, 0.42, 0.38),
+               (0.7, 0.9)),
+    # racing cars and open frames (42 %)
+    "racer": (8, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
+             (0.3, 0.35)),
+    "dragster": (5.5, (6.5, 8.5), (0.17, 0.21), (1.8, 2.5), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
+                (0.55, 0.65)),
+    "sprint": (6, (3.6, 4.2), (0.48, 0.56), (1.8, 2.1), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
+              (0.42, 0.48)),
+    "streamliner": (2.5, (7.0, 11.0), (0.09, 0.13), (1.6, 2.2), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
+                   (0.3, 0.38)),
+    "golf": (7, (2.3, 3.6), (0.4, 0.5), (1.75, 1.95), (0.45, 0.52), (0.5, 0.5, 0.4, 0.4),
+            (0.2, 0.26)),
+    "kart": (5, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
+            (0.12, 0.14)),
+    "buggy": (5, (3.2, 3.9), (0.45, 0.52), (1.5, 1.7), (0.3, 0.35), (0.7, 0.6, 0.3, 0.25),
+             (0.33, 0.4)),
+    "horseless": (3, (2.6, 3.6), (0.42, 0.52), (1.7, 2.3), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
+                 (0.38, 0.5)),
 }
 
 #: kinds that may be lifted on big tyres or lowered on the ground
@@ -116,7 +151,8 @@ def _sample(rng: np.random.Generator) -> Car:
                                                                              strict=True))
     wr_ = rng.uniform(*wheel_r)
     clear = {"racer": 0.06, "kart": 0.04, "monster": wr_ * rng.uniform(1.2, 1.5),
-             "buggy": wr_ * rng.uniform(0.7, 0.9)}.get(kind, wr_ * rng.uniform(0.35, 0.7))
+             "buggy": wr_ * rng.uniform(0.7, 0.9), "golf": rng.uniform(0.15, 0.25),
+             "supercar": wr_ * rng.uniform(0.25, 0.4)}.get(kind, wr_ * rng.uniform(0.35, 0.7))
     belt = roof * rng.uniform(*br)
     mode = rng.random()
     if kind in _LIFTABLE and mode < 0.45:  # lifted off-roader on big tyres
@@ -126,13 +162,22 @@ def _sample(rng: np.random.Generator) -> Car:
     elif kind in _LOWERABLE and mode < 0.35:  # slammed
         drop = max(0.0, min(clear - 0.04, rng.uniform(0.05, 0.25)))
         clear, belt, roof = clear - drop, belt - drop, roof - drop
-    car = Car(kind, length, length * rng.uniform(*wr), clear, belt, roof,
+    width = length * rng.uniform(*wr)
+    if kind in ("micro", "bubble"):  # city cars down to nearly cubic bubble cars
+        width = min(rng.uniform(1.0, 1.7), 0.8 * length)
+        roof, belt = min(roof, 0.9 * length), min(belt, 0.5 * length)
+        wr_ = min(wr_, 0.06 + 0.08 * length)
+        clear = min(clear, 0.6 * wr_)
+    elif kind == "limo":  # stretched: the length grows, the width does not
+        width = rng.uniform(1.8, 2.0)
+    car = Car(kind, length, width, clear, belt, roof,
               cab_x, wr_, hood_drop=rng.uniform(0.0, 0.25), tail_drop=rng.uniform(0.0, 0.15),
               paint=pal.paint(rng))
     overhang_f, overhang_r = rng.uniform(0.12, 0.22), rng.uniform(0.1, 0.22)
-    if kind == "hatch" or kind == "micro":
+    if kind in ("hatch", "micro", "kei", "bubble"):
         overhang_f, overhang_r = rng.uniform(0.08, 0.14), rng.uniform(0.04, 0.1)
-    if kind in ("truck", "kart", "buggy", "monster", "boxtruck", "minibus"):
+    if kind in ("truck", "kart", "buggy", "monster", "boxtruck", "minibus", "golf", "horseless",
+                "sprint", "tbucket", "flatbed"):
         overhang_f, overhang_r = rng.uniform(0.05, 0.18), rng.uniform(0.1, 0.3)
     car.axles = [length * overhang_r + wr_, length * (1 - overhang_f) - wr_]
     if kind == "semi":
@@ -202,11 +247,12 @@ def _wheels(b: ShapeBuilder, rng: np.random.Generator, c: Car, outboard: float =
             wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, z), c.wheel_r, width)
 
 
-def _details(b: ShapeBuilder, rng: np.random.Generator, c: Car, top: np.ndarray) -> None:
-    """Headlights, tail lights, bumpers and mirrors."""
+def _details(b: ShapeBuilder, rng: np.random.Generator, c: Car, top: np.ndarray,
+             rear_y: float | None = None) -> None:
+    """Headlights, tail lights (at ``rear_y`` when given), bumpers and mirrors."""
     lamp = pal.Material((240, 240, 225), 0.9)
     red = pal.Material((170, 20, 20), 0.8)
-    yf, yr = top[-1] - 0.12, top[0] - 0.12
+    yf, yr = top[-1] - 0.12, (top[0] - 0.12 if rear_y is None else rear_y)
     for s in (-1, 1):
         z = s * c.W * 0.36
         b.add(ellipsoid((0.08, 0.1, 0.25), (c.L / 2, yf, z), m=8, n=4), lamp)
@@ -253,21 +299,40 @@ def _open_cockpit(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
 
 
 def _racer(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
-    """Open-wheel racer: narrow tub, nose cone, wings, helmet; wheels outside the body."""
-    tub_w = c.W * 0.35
+    """Open-wheel racer: narrow tub, nose cone and helmet, wheels outside the body; a modern car
+    adds front and rear wings and side pods, a 1950s-60s one is a bare cigar with a headrest."""
+    modern = rng.random() < 0.65
+    tub_w = c.W * rng.uniform(0.28, 0.36)
     xs = np.linspace(0.0, c.L, 14)
     u = xs / c.L
-    top = 0.25 + 0.45 * np.clip(1.0 - np.abs(u - 0.45) / 0.45, 0.0, 1.0)
-    hw = tub_w / 2 * np.clip(1.2 - u, 0.25, 1.0)
-    b.add(sections_along_x(xs - c.L / 2, np.full_like(xs, 0.08), top, hw, 0.08), c.paint)
+    xc = rng.uniform(0.38, 0.5)  # cockpit station
+    peak = rng.uniform(0.55, 0.72)
+    top = 0.22 + (peak - 0.22) * np.clip(1.0 - np.abs(u - xc) / 0.5, 0.0, 1.0)
+    hw = tub_w / 2 * np.interp(u, [0.0, 0.15, xc, 1.0], [0.55, 0.85, 1.0, 0.2])
+    bot = 0.08 + (0.12 * np.clip((u - 0.7) / 0.3, 0.0, 1.0) if modern else 0.0)
+    b.add(sections_along_x(xs - c.L / 2, np.full_like(xs, 0.0) + bot, top, hw, 0.08), c.paint)
+    x_helm = (xc - 0.08) * c.L - c.L / 2
+    b.add(ellipsoid((0.3, 0.28, 0.26), (x_helm, peak + 0.05, 0), m=10, n=5), pal.paint(rng))
+    if not modern:  # headrest fairing and exhausts
+        b.add(ellipsoid((c.L * 0.3, 0.25, 0.22), (x_helm - c.L * 0.15, peak - 0.05, 0), m=10,
+                        n=5), c.paint)
+        for s in (-1, 1):
+            b.add(cylinder((x_helm - 0.3, 0.3, s * tub_w * 0.5), (-c.L / 2, 0.35, s * tub_w * 0.6),
+                           0.04, m=6), pal.metal(rng))
+        return
     wing = pal.any_of(rng, pal.paint, pal.plastic)
     b.add(box((0.4, 0.04, c.W * 0.95), (c.L / 2 - 0.2, 0.12, 0)), wing)
-    b.add(box((0.35, 0.05, c.W * 0.7), (-c.L / 2 + 0.15, 0.95, 0)), wing)
+    yw = rng.uniform(0.8, 1.0)
+    b.add(box((0.35, 0.05, c.W * 0.7), (-c.L / 2 + 0.15, yw, 0)), wing)
     for s in (-1, 1):
-        b.add(box((0.3, 0.5, 0.03), (-c.L / 2 + 0.15, 0.7, s * c.W * 0.35)), wing)
-    b.add(ellipsoid((0.3, 0.28, 0.26), (-0.1, 0.75, 0), m=10, n=5), pal.paint(rng))
+        b.add(box((0.3, 0.5, 0.03), (-c.L / 2 + 0.15, yw - 0.25, s * c.W * 0.35)), wing)
+    if rng.random() < 0.6:  # airbox above the driver's head
+        b.add(prism([[0.0, 0.0], [0.5, 0.0], [0.0, 0.3]], 0.25, (x_helm - 0.6, peak, 0)),
+              c.paint)
+    pod = rng.uniform(0.8, 1.3)
     for s in (-1, 1):
-        b.add(ellipsoid((1.2, 0.35, 0.35), (-0.3, 0.35, s * tub_w * 0.8), m=10, n=5), c.paint)
+        b.add(ellipsoid((pod, 0.32, 0.32), (x_helm - 0.2 - pod / 4, 0.33, s * tub_w * 0.8), m=10,
+                        n=5), c.paint)
 
 
 def _vintage(b: ShapeBuilder, c: Car) -> None:
@@ -283,25 +348,38 @@ def _vintage(b: ShapeBuilder, c: Car) -> None:
 
 
 def _kart(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
-    """Go-kart: flat chassis, seat, steering wheel, side pods and an engine beside the seat."""
+    """Go-kart: tube frame with a narrow floor tray, seat, steering wheel, side pods, nose
+    fairing and rear bumper, and the engine beside the seat."""
     frame = pal.any_of(rng, pal.metal, pal.paint)
-    b.add(box((c.L * 0.85, 0.04, c.W * 0.55), (0, 0.06, 0)), frame)
+    for s_ in (-1, 1):
+        rail = np.array([[-c.L * 0.42, 0.06, s_ * c.W * 0.22], [c.L * 0.15, 0.06, s_ * c.W * 0.22],
+                         [c.L * 0.42, 0.06, s_ * c.W * 0.1]])
+        b.add(tube(rail, 0.016, 6), frame)
+    b.add(box((c.L * 0.5, 0.02, c.W * 0.3), (c.L * 0.12, 0.05, 0)), frame)
     seat = pal.any_of(rng, pal.plastic, pal.leather)
     b.add(box((0.35, 0.08, 0.4), (-0.2, 0.14, 0)), seat)
     b.add(box((0.08, 0.45, 0.4), (-0.4, 0.35, 0)), seat)
     b.add(cylinder((0.45, 0.1, 0), (0.2, 0.45, 0), 0.015, m=6), frame)
     b.add(torus((0.2, 0.45, 0), 0.14, 0.015, axis=0, m=12, n=4), pal.rubber(rng))
     b.add(box((0.3, 0.25, 0.2), (-0.45, 0.2, c.W * 0.18)), pal.metal(rng))
+    pods = rng.random() < 0.7
     for s_ in (-1, 1):
-        b.add(box((c.L * 0.45, 0.12, 0.12), (0.0, 0.12, s_ * c.W * 0.33)), c.paint)
-    b.add(box((0.15, 0.2, c.W * 0.5), (c.L / 2 - 0.1, 0.15, 0)), c.paint)
+        if pods:
+            b.add(box((c.L * 0.35, 0.12, 0.12), (0.0, 0.12, s_ * c.W * 0.36)), c.paint)
+        b.add(cylinder((-c.L / 2 + 0.04, 0.12, s_ * c.W * 0.3), (-c.L / 2 + 0.04, 0.12, 0),
+                       0.015, m=6), frame)
+    if rng.random() < 0.8:
+        b.add(box((0.15, 0.2, c.W * 0.45), (c.L / 2 - 0.1, 0.15, 0)), c.paint)
 
 
 def _buggy(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     """Dune buggy: floor pan, tube roll cage, seats, rear engine and a wedge nose."""
     cage = pal.any_of(rng, pal.metal, pal.paint)
     y0 = c.clear
-    b.add(box((c.L * 0.75, 0.06, c.W * 0.6), (0, y0, 0)), c.paint)
+    b.add(box((c.L * 0.55, 0.05, c.W * 0.36), (-c.L * 0.05, y0, 0)), c.paint)
+    for s_ in (-1, 1):
+        b.add(cylinder((-c.L * 0.42, y0, s_ * c.W * 0.3), (c.L * 0.35, y0, s_ * c.W * 0.2), 0.03,
+                       m=6), cage)
     xf, xr = c.L * 0.12, -c.L * 0.22
     top = c.roof
     hw = c.W * 0.3
@@ -371,6 +449,386 @@ def _cab_over(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                            m=8), steel)
 
 
+def _dragster(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Top-fuel dragster: bare rails and a needle nose, the cockpit and roll cage ahead of the
+    engine (blower and scoop on top), huge rear slicks, bicycle-thin front wheels and a tall
+    rear wing on struts behind the rear axle."""
+    frame = pal.any_of(rng, pal.metal, pal.paint)
+    steel = pal.metal(rng)
+    rr, fr = c.wheel_r, rng.uniform(0.17, 0.24)
+    chord = rng.uniform(0.8, 1.2)
+    x_wing = -c.L / 2 + chord / 2
+    xr = x_wing + chord / 2 + rng.uniform(0.1, 0.5)
+    xf = c.L / 2 - fr - rng.uniform(0.05, 0.6)
+    c.axles = [xr + c.L / 2, xf + c.L / 2]
+    y_rail = rr * rng.uniform(0.5, 0.75)
+    for s in (-1, 1):
+        b.add(cylinder((xr - 0.2, y_rail, s * 0.22), (xf, fr + 0.05, s * 0.06), 0.035, m=6),
+              frame)
+    x_eng = xr + rng.uniform(0.75, 0.95)
+    x_cock = x_eng + rng.uniform(0.7, 0.9)
+    xs = np.linspace(x_cock - 0.4, c.L / 2, 9)
+    u = (xs - xs[0]) / (xs[-1] - xs[0])
+    top = y_rail + 0.35 - u * (y_rail + 0.3 - fr - 0.12)
+    bot = np.minimum(y_rail - 0.08, top - 0.1) - u * 0.05
+    b.add(sections_along_x(xs, bot, top, 0.28 - 0.22 * u, 0.05), c.paint)
+    b.add(box((0.75, 0.5, 0.45), (x_eng, y_rail + 0.3, 0)), steel)
+    yb = y_rail + 0.55
+    b.add(rounded_box((0.5, 0.32, 0.34), 0.06, (x_eng, yb + 0.16, 0)), steel)
+    hs = rng.uniform(0.15, 0.4)
+    b.add(prism([[-0.15, 0], [0.2, 0], [0.1, hs], [-0.15, hs]], 0.3,
+                (x_eng, yb + 0.32, 0)), frame)
+    for s in (-1, 1):  # zoomie headers
+        for k in range(4):
+            x = x_eng - 0.3 + 0.2 * k
+            b.add(cylinder((x, y_rail + 0.25, s * 0.22), (x - 0.12, y_rail + 0.45, s * 0.42),
+                           0.035, m=6), steel)
+    cage_top = y_rail + rng.uniform(0.75, 0.95)
+    for x in (x_cock - 0.35, x_cock + 0.3):
+        hoop = np.array([[x, y_rail, -0.22], [x, cage_top, -0.16], [x, cage_top, 0.16],
+                         [x, y_rail, 0.22]])
+        b.add(tube(hoop, 0.025, 6), frame)
+    b.add(sphere((x_cock - 0.1, cage_top - 0.2, 0), 0.14, m=10, n=5), pal.paint(rng))
+    wing = pal.any_of(rng, pal.paint, pal.metal)
+    span = c.W * rng.uniform(0.7, 0.9)
+    yw = c.roof
+    b.add(box((chord, 0.06, span), (x_wing, yw, 0), rot_z(rng.uniform(0.1, 0.3))), wing)
+    for s in (-1, 1):
+        b.add(box((chord * 1.05, 0.5, 0.03), (x_wing, yw - 0.15, s * span / 2)), wing)
+        b.add(cylinder((xr, rr * 0.9, s * 0.25), (x_wing + 0.1, yw - 0.05, s * span * 0.3),
+                       0.03, m=6), frame)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    rw = rng.uniform(0.38, 0.48)
+    for s in (-1, 1):
+        wheel(b, tyre, rim, (xr, rr, s * (c.W / 2 - rw / 2)), rr, rw)
+        wheel(b, tyre, rim, (xf, fr, s * rng.uniform(0.35, 0.45)), fr, 0.07, spokes=True)
+
+
+def _sprint(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Sprint car: narrow tub and fuel tail, a tall roll cage carrying a huge flat top wing with
+    side boards, a small front wing, nerf bars and staggered rear tyres."""
+    frame = pal.any_of(rng, pal.metal, pal.paint)
+    rr = c.wheel_r
+    fr = rr * rng.uniform(0.68, 0.8)
+    xr = -c.L / 2 + rng.uniform(0.6, 0.8) + rr
+    xf = xr + rng.uniform(2.1, 2.3)  # wheelbase
+    c.axles = [xr + c.L / 2, xf + c.L / 2]
+    xs = np.linspace(xr - rng.uniform(0.4, 0.7), xf + 0.35, 10)
+    u = (xs - xs[0]) / (xs[-1] - xs[0])
+    top = np.interp(u, [0, 0.25, 0.45, 0.6, 1], [0.95, 0.95, 0.8, 0.7, 0.55])
+    hw = np.interp(u, [0, 0.3, 0.6, 1], [0.3, 0.28, 0.24, 0.12])
+    b.add(sections_along_x(xs, np.full_like(xs, 0.22), top, hw, 0.08), c.paint)
+    xc = xr + (xf - xr) * rng.uniform(0.3, 0.4)
+    cage_top = rng.uniform(1.25, 1.45)
+    for x in (xc - 0.4, xc + 0.35):
+        hoop = np.array([[x, 0.6, -0.33], [x, cage_top, -0.28], [x, cage_top, 0.28],
+                         [x, 0.6, 0.33]])
+        b.add(tube(hoop, 0.025, 6), frame)
+    b.add(sphere((xc - 0.1, 1.0, 0), 0.15, m=10, n=5), pal.paint(rng))
+    wing = pal.any_of(rng, pal.paint, pal.painted)
+    lw, span = rng.uniform(1.3, 1.7), c.W * rng.uniform(0.6, 0.75)
+    yw = c.roof - 0.45
+    wx = xc + rng.uniform(-0.1, 0.3)
+    tilt = rot_z(-rng.uniform(0.05, 0.2))
+    b.add(box((lw, 0.04, span), (wx, yw, 0), tilt), wing)
+    for s in (-1, 1):
+        b.add(box((lw * 1.05, 0.9, 0.03), (wx, yw + 0.05, s * span / 2), tilt), wing)
+        b.add(cylinder((xc - 0.4, cage_top, s * 0.28), (wx - 0.3, yw, s * 0.28), 0.025, m=6),
+              frame)
+        b.add(cylinder((xc + 0.35, cage_top, s * 0.28), (wx + 0.4, yw, s * 0.28), 0.025, m=6),
+              frame)
+    fw = rng.uniform(0.5, 0.8)
+    yf = fr * 2 + rng.uniform(0.1, 0.3)
+    b.add(box((fw, 0.03, c.W * 0.45), (xf, yf, 0)), wing)
+    b.add(cylinder((xf - 0.3, 0.55, 0), (xf, yf, 0), 0.03, m=6), frame)
+    for s in (-1, 1):
+        b.add(box((fw, 0.25, 0.03), (xf, yf + 0.1, s * c.W * 0.225)), wing)
+        rail = np.array([[xf - fr, 0.35, s * 0.3], [xf - fr - 0.2, 0.35, s * c.W * 0.4],
+                         [xr + rr + 0.2, 0.35, s * c.W * 0.4], [xr + rr, 0.35, s * 0.3]])
+        b.add(tube(rail, 0.022, 6), frame)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for s in (-1, 1):
+        r = rr * (1.0 if s > 0 else rng.uniform(0.88, 0.96))
+        w = rng.uniform(0.35, 0.45)
+        wheel(b, tyre, rim, (xr, r, s * (c.W / 2 - w / 2)), r, w)
+        wheel(b, tyre, rim, (xf, fr, s * (c.W * 0.4)), fr, rng.uniform(0.18, 0.25))
+
+
+def _golf_cart(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Golf cart or utility cart: low floor, front cowl, bench seat(s) over the rear body, a flat
+    canopy on four posts, sometimes a windscreen and a golf-bag rack or cargo box at the back."""
+    body = c.paint
+    trim = pal.any_of(rng, pal.plastic, pal.painted)
+    y0 = c.clear
+    hw = c.W / 2
+    b.add(box_between((-c.L / 2 + 0.1, y0, -hw * 0.9), (c.L / 2 - 0.1, y0 + 0.08, hw * 0.9)),
+          trim)
+    cowl_l = rng.uniform(0.45, 0.65)
+    y_cowl = rng.uniform(0.75, 0.95)
+    xs = np.linspace(c.L / 2 - cowl_l, c.L / 2, 6)
+    u = (xs - xs[0]) / cowl_l
+    top = y_cowl - (y_cowl - y0 - 0.35) * u ** 2
+    b.add(sections_along_x(xs, np.full_like(xs, y0), top, hw * (1.0 - 0.1 * u), 0.12), body)
+    y_seat = rng.uniform(0.55, 0.7)
+    rows = 2 if c.L > 3.0 else 1
+    rear_l = rng.uniform(0.8, 1.05) * rows
+    x_back = -c.L / 2 + rng.uniform(0.0, 0.25)
+    b.add(rounded_box((rear_l, y_seat - y0, c.W), 0.08,
+                      (x_back + rear_l / 2, (y0 + y_seat) / 2, 0), axis=0), body)
+    seat = pal.any_of(rng, pal.leather, pal.plastic, pal.fabric)
+    for k in range(rows):
+        x1 = x_back + rear_l * (1.0 - k * 0.5)  # front of this bench
+        sl = rear_l / rows * 0.8
+        b.add(box((sl, 0.12, c.W * 0.9), (x1 - sl / 2, y_seat + 0.06, 0)), seat)
+        facing = -1.0 if k == 1 else 1.0  # a rear bench faces backwards
+        xb = x1 - sl if facing > 0 else x1
+        b.add(box((0.1, 0.45, c.W * 0.9), (xb, y_seat + 0.33, 0)), seat)
+    roof_y = c.roof
+    xr_post = x_back + 0.15
+    xf_post = c.L / 2 - cowl_l + 0.05
+    lean = rng.uniform(0.1, 0.35)
+    metal = pal.metal(rng)
+    for s in (-1, 1):
+        z = s * hw * 0.85
+        b.add(cylinder((xr_post, y_seat, z), (xr_post, roof_y, z), 0.025, m=6), metal)
+        b.add(cylinder((xf_post, y_cowl - 0.05, z), (xf_post - lean, roof_y, z), 0.025, m=6),
+              metal)
+    x0, x1 = x_back - rng.uniform(0.0, 0.15), xf_post - lean + rng.uniform(0.05, 0.3)
+    b.add(rounded_box((x1 - x0, rng.uniform(0.05, 0.12), c.W * rng.uniform(1.0, 1.08)), 0.04,
+                      ((x0 + x1) / 2, roof_y, 0), axis=0), trim)
+    if rng.random() < 0.5:
+        b.add(box_between((xf_post - lean * 0.5 - 0.02, y_cowl, -hw * 0.8),
+                          (xf_post - lean * 0.5 + 0.02, roof_y - 0.1, hw * 0.8)), pal.glass(rng))
+    b.add(cylinder((xf_post - 0.1, y_cowl - 0.1, -c.W * 0.2), (xf_post - 0.35, y_seat + 0.45,
+                                                              -c.W * 0.2), 0.02, m=6), metal)
+    b.add(torus((xf_post - 0.35, y_seat + 0.45, -c.W * 0.2), 0.16, 0.02, axis=0, m=12, n=4),
+          pal.rubber(rng))
+    r = rng.random()
+    if rows == 1 and r < 0.5:  # golf bags standing on the rear rack
+        bag = pal.any_of(rng, pal.fabric, pal.leather)
+        for s in (-1, 1):
+            b.add(cylinder((x_back - 0.15, y_seat - 0.1, s * c.W * 0.22),
+                           (x_back + 0.05, y_seat + 0.75, s * c.W * 0.22), 0.13, m=10), bag)
+    elif rows == 1 and r < 0.75:  # utility cargo box
+        b.add(box((0.5, 0.35, c.W * 0.9), (x_back - 0.2, y_seat + 0.1, 0)), trim)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for ax in c.axles:
+        for s in (-1, 1):
+            wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, s * (hw - 0.08)), c.wheel_r, 0.18)
+
+
+def _horseless(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Veteran car (horseless carriage, about 1900-1910): tall spoked wheels with mudguards, a
+    light frame, a high buttoned bench seat or two, a small bonnet or curved dash, a steering
+    column or tiller, carriage lamps and sometimes a canopy (surrey top) on thin posts."""
+    body = c.paint
+    trim = pal.any_of(rng, pal.metal, pal.painted)
+    rr = c.wheel_r
+    fr = rr * rng.uniform(0.8, 1.0)
+    xr, xf = c.axles[0] - c.L / 2, c.axles[1] - c.L / 2
+    y_fr = rr * rng.uniform(0.9, 1.15)
+    for s in (-1, 1):
+        b.add(box_between((xr - 0.3, y_fr - 0.04, s * c.W * 0.28 - 0.03),
+                          (xf + 0.2, y_fr + 0.04, s * c.W * 0.28 + 0.03)), trim)
+    y_floor = y_fr + 0.06
+    b.add(box_between((xr - 0.3, y_fr + 0.04, -c.W * 0.3), (xf - 0.2, y_floor, c.W * 0.3)), body)
+    seat = pal.any_of(rng, pal.leather, pal.fabric)
+    seat_h = rng.uniform(0.35, 0.55)
+    n_rows = 2 if (xf - xr) > 1.9 and rng.random() < 0.6 else 1
+    xs0 = xr - 0.35 + 0.55 * (n_rows - 1)
+    hw = c.W * rng.uniform(0.3, 0.36)
+    for k in range(n_rows):
+        xs = xs0 - 0.9 * k if n_rows == 2 else xs0 + 0.15
+        b.add(rounded_box((0.6, seat_h, hw * 2), 0.08, (xs, y_floor + seat_h / 2, 0), axis=0),
+              body)
+        b.add(box((0.5, 0.12, hw * 1.8), (xs + 0.02, y_floor + seat_h + 0.06, 0)), seat)
+        back = rng.uniform(0.4, 0.6)
+        b.add(rounded_box((0.12, back, hw * 1.9), 0.05,
+                          (xs - 0.28, y_floor + seat_h + back / 2, 0), axis=0), seat)
+    x_dash = xs0 + 0.6
+    if rng.random() < 0.5:  # bonnet over a front engine
+        bl = min(0.8, xf + 0.2 - x_dash)
+        b.add(rounded_box((bl, 0.45, c.W * 0.42), 0.06, (x_dash + bl / 2, y_floor + 0.22, 0),
+                          axis=0), body)
+        b.add(box((0.06, 0.5, c.W * 0.44), (x_dash + bl, y_floor + 0.22, 0)), trim)
+    else:  # curved dash board
+        dash = np.array([[x_dash, y_floor, 0.0], [x_dash + 0.35, y_floor + 0.2, 0.0],
+                         [x_dash + 0.45, y_floor + 0.55, 0.0]])
+        b.add(tube(dash, 1.0, section=np.array([[0.02, -hw], [0.02, hw], [-0.02, hw],
+                                                [-0.02, -hw]]), ref=(0, 0, 1)), body)
+    y_wheel = y_floor + seat_h + rng.uniform(0.2, 0.4)
+    b.add(cylinder((x_dash + 0.1, y_floor, -hw * 0.4), (x_dash - 0.1, y_wheel, -hw * 0.4), 0.02,
+                   m=6), trim)
+    b.add(torus((x_dash - 0.1, y_wheel, -hw * 0.4), 0.17, 0.02, axis=1, m=12, n=4), trim)
+    lamp = pal.metal(rng)
+    for s in (-1, 1):
+        b.add(box((0.14, 0.2, 0.14), (x_dash + 0.05, y_floor + 0.35, s * (hw + 0.1))), lamp)
+    if rng.random() < 0.4:  # canopy on four posts
+        roof_y = c.roof
+        xa, xb = xs0 - 0.9 * (n_rows - 1) - 0.35, x_dash + 0.1
+        for x in (xa + 0.05, xb - 0.05):
+            for s in (-1, 1):
+                b.add(cylinder((x, y_floor + seat_h, s * hw), (x, roof_y, s * hw), 0.02, m=6),
+                      trim)
+        b.add(box_between((xa - 0.05, roof_y, -hw - 0.08), (xb + 0.05, roof_y + 0.06,
+                                                          hw + 0.08)), pal.any_of(rng,
+                                                                                  pal.fabric,
+                                                                                  pal.leather))
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for x, r in ((xr, rr), (xf, fr)):
+        for s in (-1, 1):
+            z = s * (c.W / 2 - 0.06)
+            wheel(b, tyre, rim, (x, r, z), r, 0.08, spokes=True)
+            guard = arc_path((x, r, z), r + 0.08, 0.2, np.pi - 0.2, 8)
+            b.add(tube(guard, 1.0, section=np.array([[0.012, -0.07], [0.012, 0.07],
+                                                     [-0.012, 0.07], [-0.012, -0.07]]),
+                       ref=(0, 0, 1)), body)
+
+
+def _tbucket(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """T-bucket hot rod: a small open bucket body at the back, an exposed V8 with blower, scoop
+    and chrome headers on bare rails, a radiator shell, a beam front axle with skinny tyres and
+    fat rear slicks, sometimes a chopped top."""
+    steel = pal.metal(rng)
+    frame = pal.Material((40, 40, 40), 0.4)
+    rr = c.wheel_r
+    fr = rng.uniform(0.26, 0.32)
+    xr, xf = c.axles[0] - c.L / 2, c.L / 2 - fr - rng.uniform(0.0, 0.15)
+    c.axles = [xr + c.L / 2, xf + c.L / 2]
+    y_rail = fr * rng.uniform(1.0, 1.3)
+    for s in (-1, 1):
+        b.add(box_between((xr - 0.45, y_rail - 0.06, s * 0.3 - 0.04),
+                          (xf + 0.1, y_rail + 0.06, s * 0.3 + 0.04)), frame)
+    bl = rng.uniform(1.1, 1.5)
+    x0 = xr - rng.uniform(0.45, 0.7)
+    y_belt = y_rail + rng.uniform(0.6, 0.8)
+    xs = np.linspace(x0, x0 + bl, 8)
+    u = (xs - x0) / bl
+    top = y_belt - 0.1 * (1 - np.sin(np.pi * u))
+    hw = c.W * np.interp(u, [0, 0.7, 1], [0.3, 0.3, 0.22])
+    b.add(sections_along_x(xs, np.full_like(xs, y_rail - 0.05), top, hw, 0.1), c.paint)
+    seat = pal.any_of(rng, pal.leather, pal.fabric)
+    b.add(box((0.15, 0.4, c.W * 0.5), (x0 + 0.2, y_belt + 0.15, 0)), seat)
+    b.add(box((0.04, 0.35, c.W * 0.5), (x0 + bl - 0.05, y_belt + 0.17, 0)), pal.glass(rng))
+    if rng.random() < 0.35:  # chopped top on short posts
+        yt = c.roof
+        b.add(box_between((x0 + 0.05, yt - 0.05, -c.W * 0.28), (x0 + bl - 0.1, yt, c.W * 0.28)),
+              pal.any_of(rng, pal.fabric, pal.paint))
+        for s in (-1, 1):
+            b.add(cylinder((x0 + bl - 0.1, y_belt, s * c.W * 0.27), (x0 + bl - 0.15, yt,
+                                                                    s * c.W * 0.27), 0.02, m=6),
+                  steel)
+            b.add(box_between((x0 + 0.05, y_belt, s * c.W * 0.28 - 0.02),
+                              (x0 + 0.3, yt, s * c.W * 0.28 + 0.02)), c.paint)
+    el = min(rng.uniform(0.7, 0.9), xf - x0 - bl - 0.3)
+    xe = x0 + bl + 0.05 + el / 2
+    b.add(box((el, 0.45, 0.55), (xe, y_rail + 0.28, 0)), steel)
+    yb = y_rail + 0.5
+    if rng.random() < 0.7:  # blower and scoop
+        b.add(rounded_box((el * 0.7, 0.3, 0.32), 0.05, (xe, yb + 0.15, 0)), steel)
+        hs = rng.uniform(0.1, 0.35)
+        b.add(prism([[-0.15, 0], [0.2, 0], [0.1, hs], [-0.15, hs]], 0.3, (xe, yb + 0.3, 0)),
+              steel)
+    for s in (-1, 1):
+        for k in range(4):
+            x = xe - el * 0.35 + el * 0.23 * k
+            b.add(cylinder((x, y_rail + 0.3, s * 0.27), (x - 0.1, y_rail + 0.05, s * 0.45),
+                           0.03, m=6), steel)
+    b.add(box((0.12, rng.uniform(0.5, 0.7), 0.5), (xf - 0.05, y_rail + 0.3, 0)), c.paint)
+    b.add(cylinder((xf, fr, -c.W * 0.42), (xf, fr, c.W * 0.42), 0.035, m=6), steel)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    rw = rng.uniform(0.3, 0.42)
+    for s in (-1, 1):
+        wheel(b, tyre, rim, (xr, rr, s * (c.W / 2 - rw / 2)), rr, rw)
+        wheel(b, tyre, rim, (xf, fr, s * (c.W * 0.46)), fr, 0.13)
+
+
+def _flatbed(b: ShapeBuilder, rng: np.random.Generator, c: Car, floor: float) -> None:
+    """Flatbed behind a conventional cab on a bare frame: a plain deck, a stake body, a tilted
+    rollback deck or a tow truck's wrecker boom."""
+    x0, x1 = -c.L / 2, c.cab[3] - c.L / 2 - rng.uniform(0.05, 0.25)
+    deck = pal.any_of(rng, pal.metal, pal.wood, pal.painted)
+    r = rng.random()
+    if r < 0.25:  # rollback carrier: the deck tilted back
+        pivot = np.array([x0 + 0.3, floor, 0.0])
+        d = box_between((x0, floor - 0.08, -c.W / 2), (x1, floor, c.W / 2))
+        b.add(d.rotated(rot_z(rng.uniform(0.05, 0.2)), pivot), deck)
+        return
+    b.add(box_between((x0, floor - 0.08, -c.W / 2), (x1, floor, c.W / 2)), deck)
+    if r < 0.55:  # stake sides
+        h = rng.uniform(0.4, 0.9)
+        n = max(2, int((x1 - x0) / 0.7))
+        for k in range(n + 1):
+            x = x0 + (x1 - x0) * k / n
+            for s in (-1, 1):
+                b.add(box((0.06, h, 0.06), (x, floor + h / 2, s * (c.W / 2 - 0.03))), deck)
+        for s in (-1, 1):
+            for y in (floor + h * 0.5, floor + h - 0.03):
+                b.add(box_between((x0, y - 0.03, s * c.W / 2 - 0.05), (x1, y + 0.03,
+                                                                     s * c.W / 2)), deck)
+    elif r < 0.8:  # wrecker boom
+        steel = pal.metal(rng)
+        top = c.roof + rng.uniform(-0.3, 0.4)
+        for s in (-1, 1):
+            b.add(cylinder((x1 - 0.2, floor, s * 0.3), (x0 + 0.5, top, s * 0.1), 0.06, m=6),
+                  steel)
+        b.add(cylinder((x0 + 0.5, top, 0), (x0 - 0.1, top - 0.4, 0), 0.07, m=6), steel)
+        b.add(cylinder((x0 - 0.1, top - 0.4, 0), (x0 - 0.1, floor - 0.2, 0), 0.015, m=4), steel)
+
+
+def _bubble(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Bubble car (Isetta, Peel, Messerschmitt-like city car): a rounded body on small wheels,
+    a glass dome over the top half, lamps and a bumper; nearly as tall and wide as it is long."""
+    y0 = c.clear
+    hb = c.belt - y0
+    b.add(superellipsoid((c.L, 2 * hb, c.W), (0, y0 + hb, 0), rng.uniform(0.35, 0.7), m=16, n=9),
+          c.paint)
+    dome = c.roof - c.belt
+    dx = rng.uniform(-0.1, 0.05) * c.L
+    b.add(superellipsoid((c.L * rng.uniform(0.75, 0.9), 2 * dome, c.W * rng.uniform(0.85, 0.95)),
+                         (dx, c.belt, 0), rng.uniform(0.6, 0.9), m=16, n=9), pal.glass(rng))
+    if rng.random() < 0.6:  # painted roof cap
+        b.add(superellipsoid((c.L * 0.5, dome * 0.5, c.W * 0.7), (dx - 0.05 * c.L,
+                                                                 c.roof - dome * 0.2, 0), 0.8,
+                             m=12, n=5), c.paint)
+    lamp = pal.Material((240, 240, 225), 0.9)
+    for s_ in (-1, 1):
+        b.add(sphere((c.L / 2 - 0.08, y0 + hb * 0.9, s_ * c.W * 0.3), 0.07, m=8, n=4), lamp)
+    b.add(box((0.08, 0.1, c.W * 0.6), (c.L * 0.44, y0 + 0.15, 0)), pal.metal(rng))
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for ax in c.axles:
+        for s_ in (-1, 1):
+            wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, s_ * (c.W / 2 - 0.08)), c.wheel_r, 0.12)
+
+
+def _streamliner(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Land-speed streamliner: a long, narrow teardrop body with a bubble canopy, a tall tail
+    fin and small wheels half faired into the body."""
+    h = rng.uniform(0.8, 1.15)
+    y0 = c.wheel_r * rng.uniform(0.3, 0.6)
+    xs = np.linspace(-c.L / 2, c.L / 2, 16)
+    u = (xs + c.L / 2) / c.L  # 0 at the tail, 1 at the nose
+    peak = rng.uniform(0.55, 0.7)
+    rise = np.sin(np.pi / 2 * np.clip(u / peak, 0.0, 1.0)) ** 0.6
+    fall = np.cos(np.pi / 2 * np.clip((u - peak) / (1 - peak), 0.0, 1.0)) ** 0.5
+    prof = np.where(u < peak, rise, fall)
+    prof = np.maximum(prof, 0.08)
+    top = y0 + h * (0.35 + 0.65 * prof)
+    bot = y0 + h * 0.35 * (1 - prof)
+    b.add(sections_along_x(xs, bot, top, c.W / 2 * np.maximum(prof, 0.15), 0.2), c.paint)
+    xcan = (peak + rng.uniform(-0.05, 0.1)) * c.L - c.L / 2
+    b.add(ellipsoid((c.L * 0.12, 0.35, c.W * 0.45), (xcan, y0 + h - 0.05, 0), m=12, n=5),
+          pal.glass(rng))
+    fl = c.L * rng.uniform(0.1, 0.18)
+    ft = y0 + h * 0.4
+    b.add(prism([[-c.L / 2, ft], [-c.L / 2 + fl, ft], [-c.L / 2 + fl * 0.3, c.roof],
+                 [-c.L / 2, c.roof]], 0.06), c.paint)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for ax in c.axles:
+        for s in (-1, 1):
+            wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, s * c.W * 0.35), c.wheel_r, 0.12)
+
+
 def _roof_rack(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     """Roof rails on short feet, optionally carrying a roof box or a load basket."""
     a, bf, br, _ = c.cab
@@ -405,6 +863,12 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
         fn(b, rng, c)
         _wheels(b, rng, c, outboard=outboard)
         return b
+    frames = {"dragster": _dragster, "sprint": _sprint, "golf": _golf_cart,
+              "horseless": _horseless, "tbucket": _tbucket, "bubble": _bubble,
+              "streamliner": _streamliner}
+    if c.kind in frames:  # open frames that place their own wheels
+        frames[c.kind](b, rng, c)
+        return b
     if c.kind == "vintage":
         c.W *= 0.8
     if c.kind in ("semi", "boxtruck"):
@@ -415,7 +879,7 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
         _monster(b, c)
     floor = c.belt - rng.uniform(0.4, 0.55)
     cut, x0 = None, 0.0
-    if c.kind in ("pickup", "monster"):
+    if c.kind in ("pickup", "monster", "flatbed"):
         x0 = c.cab[3] - 0.05
         frame = pal.Material((40, 40, 40), 0.4)
         for s_ in (-1, 1):
@@ -442,6 +906,8 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
                   roof_mat)
     if c.kind in ("pickup", "monster"):
         _pickup_bed(b, c, floor)
+    elif c.kind == "flatbed":
+        _flatbed(b, rng, c, floor)
     if c.kind == "truck" and rng.random() < 0.7:
         x1 = c.cab[3] - c.L / 2 - 0.1
         b.add(box_between((-c.L / 2, c.belt - 0.3, -c.W / 2), (x1, c.roof * rng.uniform(1.0, 1.3),
@@ -459,6 +925,6 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
                           ((bf + br) / 2 - c.L / 2, c.roof + lh / 2, 0)), pal.light(rng))
     if c.kind in ("jeep", "suv") and rng.random() < 0.4:
         b.add(disc((-c.L / 2 - 0.12, c.belt - 0.1, 0.0), c.wheel_r, 0.22, axis=0), pal.rubber(rng))
-    _details(b, rng, c, top)
+    _details(b, rng, c, top, rear_y=floor - 0.1 if c.kind == "flatbed" else None)
     _wheels(b, rng, c, outboard=0.25 if c.kind == "monster" else 0.0)
     return b
