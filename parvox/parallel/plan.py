@@ -126,9 +126,10 @@ class ParallelModel:
             self.groups.append(ShardedFCGroup(members, self.comm, label, overlap, chunk_step))
 
     def _wrap_ddp(self, model: nn.Module) -> DistributedDataParallel:
-        # oneDNN returns channels-last gradients for 1x1 conv weights; DDP copies them into its
-        # buckets all the same and warns on every step: say it once, not per step
-        warnings.filterwarnings("once", message="Grad strides do not match bucket view strides")
+        # oneDNN returns 1x1 conv weight gradients with channels-last strides: for a 1x1 kernel
+        # that is the same memory as the bucket's view (only the strides of size-1 dims differ),
+        # yet DDP warns in every rank; the warning says nothing here
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             model, list(self.sharded))
         device_ids = [model_device(model)] if model_device(model).type == "cuda" else None
