@@ -130,13 +130,8 @@ def plot_bytes(path: Path, panels: list[tuple[str, dict[int, tuple[float, float]
             ax.plot(list(points), [v / 1e6 for v in points.values()], marker, ms=9,
                     mfc="none", label=f"{plan} (measured)")
         ax.set(xscale="log", xlabel="ranks K", ylabel="MB sent per rank per step", title=title)
-        ax.set_xticks(ks, [str(k) for k in ks])
-        ax.xaxis.set_minor_locator(plt.NullLocator())
-        ax.title.set_fontsize(8)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        _k_axis(plt, ax, ks, legend_size=7)
+    _save(plt, fig, path)
 
 
 def plot_speedup(path: Path, table: dict[int, tuple[float, float]], step_time: float,
@@ -153,10 +148,19 @@ def plot_speedup(path: Path, table: dict[int, tuple[float, float]], step_time: f
     ax.plot(ks, ks, ":", color="grey", label="linear")
     ax.set(xscale="log", yscale="log", xlabel="ranks K", ylabel="projected speedup",
            title=title or f"compute {step_time * 1e3:.0f} ms per rank per step")
+    _k_axis(plt, ax, ks, legend_size=6)
+    _save(plt, fig, path)
+
+
+def _k_axis(plt, ax, ks: list[int], legend_size: int) -> None:
+    """A log K axis ticked at the measured K only, a small title and legend."""
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.title.set_fontsize(8)
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=legend_size)
+
+
+def _save(plt, fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

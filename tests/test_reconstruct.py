@@ -17,27 +17,13 @@ import torch
 from paths import PHOTOS
 from PIL import Image
 
-from parvox.checkpoint import save_checkpoint
 from parvox.data import images
 from parvox.data.binvox import read_binvox
 from parvox.errors import DataError
-from parvox.models import create_model
 from parvox.reconstruct import load_photo, probability_mesh, reconstruct
 
 #: Channels of each PNG colour type.
 PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("run")
-    torch.manual_seed(0)
-    model = create_model("tiny")
-    head = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Conv3d)][-1]
-    with torch.no_grad():  # an untrained net: bias it towards "occupied" so a mesh exists
-        head.bias.copy_(torch.tensor([0.0, 2.0]))
-    save_checkpoint(run, 1, model.state_dict(), None, {"config": "tiny", "train": {}})
-    return run
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "CMYK", "I;16"])

@@ -28,7 +28,6 @@ from PIL import Image
 from parvox.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.errors import DataError, ParvoxError
-from parvox.models import create_model
 from parvox.train import TrainConfig, train
 
 #: Capabilities that let root ignore file permissions, dropped for the commands under test.
@@ -202,19 +201,6 @@ def test_a_full_disk_stops_the_build_even_with_skip_bad(tmp_path: Path,
     assert "--skip-bad" not in str(error.value)  # not the model's fault
     leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() or ".partial" in p.name]
     assert leftovers == []  # no partial model, no ShapeNet.json
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained tiny network biased towards "occupied", so that a mesh exists."""
-    run = tmp_path_factory.mktemp("biased")
-    torch.manual_seed(0)
-    model = create_model("tiny")
-    head = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Conv3d)][-1]
-    with torch.no_grad():
-        head.bias.copy_(torch.tensor([0.0, 2.0]))
-    save_checkpoint(run, 1, model.state_dict(), None, {"config": "tiny", "train": {}})
-    return run
 
 
 def test_reconstruct_into_a_read_only_folder(unprivileged: list[str], checkpoint: Path,

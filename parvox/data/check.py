@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parvox.data.binvox import read_binvox
+from parvox.data.images import PNG_SIGNATURE
 from parvox.data.layout import ModelRef, R2N2Layout
 from parvox.errors import ParvoxError
 from parvox.progress import progress_bar
 
-#: PNG file signature and the chunk every complete PNG ends with (PNG spec, sections 5.2, 11.2).
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The chunk every complete PNG ends with (PNG spec, section 11.2.5).
 PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 #: Threads for the check: it waits on the file system, not the CPU.
 CHECK_THREADS = 8

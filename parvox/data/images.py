@@ -42,7 +42,8 @@ MAX_FULL_DECODE_PIXELS = 8192 * 8192
 #: Bytes of decoded pixels (as PIL holds them, 4 a pixel) per strip.
 STRIP_BYTES = 8 << 20
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The 8 bytes every PNG file starts with (PNG spec, section 5.2).
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 _BYTE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # PIL modes stored byte for byte
@@ -105,8 +106,8 @@ def _open(path: str | os.PathLike[str]) -> Image.Image:
     """PNG and JPEG open without PIL's decompression-bomb limit (179 Mpx; they are decoded in
     bounded memory here); other formats keep it (they are decoded whole)."""
     with open(path, "rb") as handle:
-        head = handle.read(len(_PNG_SIGNATURE))
-    if head.startswith(_PNG_SIGNATURE):
+        head = handle.read(len(PNG_SIGNATURE))
+    if head.startswith(PNG_SIGNATURE):
         return PngImagePlugin.PngImageFile(path)
     if head.startswith(_JPEG_SIGNATURE):
         return JpegImagePlugin.JpegImageFile(path)
@@ -227,7 +228,7 @@ def _strip_png(image: Image.Image) -> bool:
 def _png_layout(image: PngImagePlugin.PngImageFile) -> tuple[int, int]:
     """(bytes per complete pixel for the filters, bytes per row) from the IHDR chunk."""
     assert image.fp is not None
-    image.fp.seek(len(_PNG_SIGNATURE))
+    image.fp.seek(len(PNG_SIGNATURE))
     length, kind = struct.unpack(">I4s", image.fp.read(8))
     ihdr = image.fp.read(13)
     if kind != b"IHDR" or length != 13 or len(ihdr) != 13:
@@ -241,7 +242,7 @@ def _png_layout(image: PngImagePlugin.PngImageFile) -> tuple[int, int]:
 
 def _idat(handle: BinaryIO) -> Iterator[bytes]:
     """The payload of a PNG's IDAT chunks in pieces of at most 1 MiB, CRCs checked."""
-    handle.seek(len(_PNG_SIGNATURE))
+    handle.seek(len(PNG_SIGNATURE))
     seen = False
     while True:
         head = handle.read(8)
