@@ -9,6 +9,7 @@ the origin whose side is the longest extent (``parvox.data.voxelize.voxelize_mes
 A low score means the generator has real intra-class variety (target: <= 0.35 for every class).
 
     .venv/bin/python bench/class_prior_iou.py [--train 40 --heldout 20] [--classes chair car]
+        [--seed-base S]  (another sample of shapes; the default is 0)
 """
 
 from __future__ import annotations
@@ -53,13 +54,14 @@ def class_prior_iou(train: np.ndarray, heldout: np.ndarray) -> tuple[float, floa
     return float(THRESHOLDS[best]), float(scores[best])
 
 
-def run(train: int = 40, heldout: int = 20,
-        classes: list[str] | None = None) -> list[tuple[str, float, float]]:
-    """(class, best threshold, class-mean IoU) per class."""
+def run(train: int = 40, heldout: int = 20, classes: list[str] | None = None,
+        seed_base: int = 0) -> list[tuple[str, float, float]]:
+    """(class, best threshold, class-mean IoU) per class; training shapes are seeds
+    ``seed_base ..``, held-out ones ``seed_base + 1000 ..``."""
     rows = []
     for name in classes or list(CLASSES):
-        t, s = class_prior_iou(grids(name, range(train)),
-                               grids(name, range(1000, 1000 + heldout)))
+        t, s = class_prior_iou(grids(name, range(seed_base, seed_base + train)),
+                               grids(name, range(seed_base + 1000, seed_base + 1000 + heldout)))
         rows.append((name, t, s))
     return rows
 
@@ -79,9 +81,12 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=40)
     ap.add_argument("--heldout", type=int, default=20)
     ap.add_argument("--classes", nargs="*", default=list(CLASSES))
+    ap.add_argument("--seed-base", type=int, default=0,
+                    help="another sample of shapes: seeds from here (and from here + 1000)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    print(table(run(args.train, args.heldout, args.classes), args.train, args.heldout))
+    rows = run(args.train, args.heldout, args.classes, args.seed_base)
+    print(table(rows, args.train, args.heldout))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 
