@@ -5,7 +5,7 @@
    ranks, bounded in time;
 3. evaluate on the test split (IoU per class and views, floors, F-score);
 4. reconstruct a few test models from their renders, and the photos in ``../shared/photos``
-   when present, with previews.
+   when present, with previews, and one contact sheet of them all (``previews.png``).
 
 A second run reuses the dataset and the finished training run.
 """
@@ -69,6 +69,23 @@ def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list
     return folders
 
 
+def _contact_sheet(previews: list[Path], path: Path) -> None:
+    """Stack the preview images (each inputs | shaded result) top to bottom, left-aligned on
+    white, into one PNG at ``path``."""
+    from PIL import Image
+
+    images = [Image.open(p).convert("RGB") for p in previews]
+    sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images)),
+                      "white")
+    y = 0
+    for image in images:
+        sheet.paste(image, (0, y))
+        y += image.height
+    tmp = path.with_name(f".{path.name}.partial")
+    sheet.save(tmp, format="PNG")
+    tmp.replace(path)
+
+
 def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
              steps: int = DEMO_STEPS) -> int:
     """Build, verify, train, evaluate and reconstruct under ``out``; returns the exit status."""
@@ -88,6 +105,7 @@ def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
     write_json(root / "eval.json", report)
     _say("4/4 reconstructing test models and photos")
     folders = _reconstruct_tests(data, run, root / "reconstructions")
+    _contact_sheet([f / "preview.png" for f in folders], root / "previews.png")
     print()
     print(report_table(report))
     print()
@@ -96,4 +114,5 @@ def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
     _say(f"evaluation       {root / 'eval.json'}")
     for folder in folders:
         _say(f"reconstruction   {folder / 'preview.png'}")
+    _say(f"all previews     {root / 'previews.png'}")
     return 0

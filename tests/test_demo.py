@@ -1,0 +1,28 @@
+"""The demo's contact sheet of reconstruction previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from parvox.demo import _contact_sheet
+
+
+def test_contact_sheet_stacks_previews_left_aligned_on_white(tmp_path: Path) -> None:
+    wide = np.zeros((10, 30, 3), np.uint8)
+    wide[..., 0] = 200
+    narrow = np.zeros((5, 12, 3), np.uint8)
+    narrow[..., 2] = 90
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    Image.fromarray(wide).save(paths[0])
+    Image.fromarray(narrow).save(paths[1])
+    out = tmp_path / "sheet.png"
+    _contact_sheet(paths, out)
+    sheet = np.asarray(Image.open(out))
+    assert sheet.shape == (15, 30, 3)
+    assert (sheet[:10] == wide).all()
+    assert (sheet[10:, :12] == narrow).all()
+    assert (sheet[10:, 12:] == 255).all()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
