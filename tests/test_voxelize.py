@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import trimesh
 
-from parvox.data.voxelize import is_closed, parity_inside, voxelize_mesh
+from parvox.data.voxelize import (
+    grid_frame,
+    is_closed,
+    parity_inside,
+    voxelize_mesh,
+    voxelize_triangles,
+)
 
 
 def _drop_faces(mesh: trimesh.Trimesh, count: int, seed: int = 0) -> trimesh.Trimesh:
@@ -102,3 +108,33 @@ def test_thin_sheet_keeps_its_surface() -> None:
     sheet = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]], [[0, 1, 2], [0, 2, 3]])
     occ = voxelize_mesh(sheet)
     assert 32 * 32 <= occ.sum() <= 2 * 32 * 32
+
+
+def _voxel_triangles(mesh: trimesh.Trimesh, resolution: int = 32) -> np.ndarray:
+    centre, side = grid_frame(mesh)
+    return (np.asarray(mesh.triangles) - (centre - side / 2.0)) * (resolution / side)
+
+
+def test_voxelize_triangles_follows_a_shift_of_whole_voxels() -> None:
+    """Triangles moved by (0, 3, -2) voxels give the grid moved by as much (parts leaving the
+    cube are cut); only voxels the surface touches exactly on a boundary may differ."""
+    mesh = trimesh.creation.capsule(2.0, 0.3)
+    grid = voxelize_mesh(mesh, 32)
+    moved = voxelize_triangles(_voxel_triangles(mesh) + [0.0, 3.0, -2.0], True, 32)
+    expected = np.zeros_like(grid)
+    expected[:, 3:, :-2] = grid[:, :-3, 2:]
+    assert np.logical_xor(moved, expected).sum() <= 2
+    assert moved.sum() < grid.sum()  # the top of the capsule left the cube
+
+
+def test_half_voxel_shift_costs_thin_parts_most() -> None:
+    """A half-voxel slip keeps most of a ball but a large part of a rod two voxels thick."""
+    def shifted_iou(mesh: trimesh.Trimesh) -> float:
+        grid = voxelize_mesh(mesh, 32)
+        moved = voxelize_triangles(_voxel_triangles(mesh) + 0.5, is_closed(mesh), 32)
+        return float((grid & moved).sum() / (grid | moved).sum())
+
+    ball = shifted_iou(trimesh.creation.icosphere(3))
+    rod = shifted_iou(trimesh.creation.box((2.0, 0.06, 0.06)))
+    assert ball > 0.85
+    assert rod < 0.6

@@ -151,7 +151,22 @@ def voxelize_mesh(mesh: trimesh.Trimesh, resolution: int = 32) -> np.ndarray:
         raise ValueError("mesh has an empty bounding box")
     to_voxel = resolution / side
     triangles = (np.asarray(mesh.triangles, dtype=np.float64) - (centre - side / 2.0)) * to_voxel
+    return voxelize_triangles(triangles, is_closed(mesh), resolution)
+
+
+def voxelize_triangles(triangles: np.ndarray, closed: bool, resolution: int = 32) -> np.ndarray:
+    """Solid occupancy of triangles already in voxel units (the grid spans [0, D) per axis).
+
+    Args:
+        triangles: (T, 3, 3) float vertex coordinates in voxels; parts outside the grid are cut.
+        closed: whether the mesh is watertight (then filling the shell is exact); otherwise
+            the shell, its filled holes and the ray-parity vote are united.
+        resolution: grid size D.
+
+    Returns:
+        (D, D, D) bool occupancy indexed [x, y, z].
+    """
     shell = surface_voxels(triangles, resolution)
-    if is_closed(mesh):
+    if closed:
         return ndimage.binary_fill_holes(shell)
     return shell | ndimage.binary_fill_holes(shell) | vote_inside(triangles, resolution)
