@@ -3,7 +3,7 @@
 Usage (the numbers in docs/RESULTS.md came from the command recorded in that file)::
 
     python scripts/results.py --work runs/results --per-class 300 --steps 6000 --batch 32 \
-        --samples ../shared/r2n2-samples [--nproc K --parallel owt] [--time-limit MIN]
+        --samples ../shared/r2n2-samples [--nproc K --parallel owt] [--time-limit MIN] [--bf16]
 
 Phases (each skipped when its output exists, so the script can be resumed):
 1. ``parvox data build`` of ``--per-class`` procedural models per class;
@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--nproc", type=int, default=1)
     parser.add_argument("--parallel", default="ddp")
     parser.add_argument("--time-limit", type=float, help="training minutes")
+    parser.add_argument("--bf16", action="store_true", help="train with bf16 autocast")
     parser.add_argument("--samples", default=str(shared_dir() / "r2n2-samples"))
     args = parser.parse_args()
     work = Path(args.work)
@@ -75,6 +76,8 @@ def main() -> None:
                        "--parallel", args.parallel, "--nproc", str(args.nproc))
         if args.time_limit:
             train += ["--time-limit", str(args.time_limit)]
+        if args.bf16:
+            train.append("--bf16")
         times["train"] = run(train)
         (run_dir / "done").write_text(json.dumps(times))
     reports = {}
@@ -99,14 +102,16 @@ def write_results(work: Path, args: argparse.Namespace, reports: dict, times: di
         f"Produced by `python scripts/results.py --work {args.work} --per-class "
         f"{args.per_class} --steps {args.steps} --batch {args.batch} --lr {args.lr} "
         f"--config {args.config} --nproc {args.nproc} --parallel {args.parallel}"
-        + (f" --time-limit {args.time_limit}" if args.time_limit else "") + "` on "
+        + (f" --time-limit {args.time_limit}" if args.time_limit else "")
+        + (" --bf16" if args.bf16 else "") + "` on "
         f"{device_name()}, torch {torch.__version__}.",
         "",
         f"* dataset: procedural, {args.per_class} models per class x 13 classes; "
         f"{counts['train']} train / {counts['val']} val / {counts['test']} test models, 24 views "
         "each;",
         f"* training: `{args.config}`, {meta['step']} steps of global batch {args.batch} "
-        f"({meta['step'] * args.batch} samples, 1-5 views each), Adam lr {args.lr} "
+        f"({meta['step'] * args.batch} samples, 1-5 views each"
+        + (", bf16 autocast" if args.bf16 else "") + f"), Adam lr {args.lr} "
         f"(x0.1 at 75%), {times.get('train', float('nan')) / 60:.1f} minutes wall time "
         f"including start-up;",
         "* evaluation: Pix2Vox's protocol (first n views, centre crop, 240 background); floors "
