@@ -62,12 +62,6 @@ def prior_ious(train: np.ndarray, heldout: np.ndarray) -> tuple[float, np.ndarra
     return float(THRESHOLDS[best]), per_t[best]
 
 
-def class_prior_iou(train: np.ndarray, heldout: np.ndarray) -> tuple[float, float]:
-    """(best threshold, mean IoU of the thresholded class-mean grid against held-out grids)."""
-    t, ious = prior_ious(train, heldout)
-    return t, float(ious.mean())
-
-
 Row = tuple[str, float, float, dict[str, tuple[int, float]]]
 
 
@@ -82,8 +76,8 @@ def run(train: int = 40, heldout: int = 20, classes: list[str] | None = None,
         train_grids, _ = grids(name, range(seed_base, seed_base + train))
         held, kinds = grids(name, range(first_heldout, first_heldout + heldout))
         t, ious = prior_ious(train_grids, held)
-        by_kind = {k: (int(sum(1 for x in kinds if x == k)),
-                       float(np.mean([v for v, x in zip(ious, kinds, strict=True) if x == k])))
+        kind_of = np.array(kinds)
+        by_kind = {k: (int((kind_of == k).sum()), float(ious[kind_of == k].mean()))
                    for k in sorted(set(kinds))}
         rows.append((name, t, float(ious.mean()), by_kind))
     return rows

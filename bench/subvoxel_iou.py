@@ -19,26 +19,14 @@ import argparse
 import time
 
 import numpy as np
-import trimesh
 from class_prior_iou import iou, normalised
 
 from parvox.data.classes import CLASSES
 from parvox.data.procedural import make_shape
-from parvox.data.voxelize import grid_frame, is_closed, voxelize_mesh, voxelize_triangles
+from parvox.data.voxelize import is_closed, voxel_triangles, voxelize_mesh, voxelize_triangles
 
 RESOLUTION = 32  # ShapeNetVox32
 FIRST_SEED = 2000  # shapes the other benches' default samples do not use
-
-
-def voxelize_shifted(mesh: trimesh.Trimesh, shift: np.ndarray,
-                     resolution: int = RESOLUTION) -> np.ndarray:
-    """(D, D, D) bool solid occupancy of ``mesh`` in its bounding cube, as
-    ``parvox.data.voxelize.voxelize_mesh`` computes it, after moving the triangles by ``shift``
-    (3,) voxels; parts moved out of the cube are cut off."""
-    centre, side = grid_frame(mesh)
-    triangles = ((np.asarray(mesh.triangles, dtype=np.float64) - (centre - side / 2.0))
-                 * (resolution / side) + shift)
-    return voxelize_triangles(triangles, is_closed(mesh), resolution)
 
 
 def class_subvoxel_iou(name: str, shapes: int, shifts: int, max_shift: float,
@@ -48,8 +36,10 @@ def class_subvoxel_iou(name: str, shapes: int, shifts: int, max_shift: float,
     for seed in range(FIRST_SEED, FIRST_SEED + shapes):
         mesh = normalised(make_shape(name, seed).mesh)
         exact = voxelize_mesh(mesh, RESOLUTION)
-        scores += [iou(voxelize_shifted(mesh, rng.uniform(-max_shift, max_shift, 3)), exact)
-                   for _ in range(shifts)]
+        triangles, closed = voxel_triangles(mesh, RESOLUTION), is_closed(mesh)
+        for _ in range(shifts):  # parts moved out of the cube are cut off
+            moved = triangles + rng.uniform(-max_shift, max_shift, 3)
+            scores.append(iou(voxelize_triangles(moved, closed, RESOLUTION), exact))
     return float(np.mean(scores))
 
 

@@ -12,6 +12,7 @@ A second run reuses the dataset and the finished training run.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from parvox.data.layout import R2N2Layout, default_splits, split_models
 from parvox.data.verify import verify_root
 from parvox.errors import ParvoxError
 from parvox.evaluate import evaluate, report_table
-from parvox.files import write_json
+from parvox.files import write_bytes, write_json
 from parvox.shared import shared_dir
 
 #: Demo training budget, sized for 2 CPU cores (about 10 minutes; see docs/RESULTS.md).
@@ -81,9 +82,9 @@ def _contact_sheet(previews: list[Path], path: Path) -> None:
     for image in images:
         sheet.paste(image, (0, y))
         y += image.height
-    tmp = path.with_name(f".{path.name}.partial")
-    sheet.save(tmp, format="PNG")
-    tmp.replace(path)
+    png = io.BytesIO()
+    sheet.save(png, format="PNG")
+    write_bytes(path, png.getvalue())
 
 
 def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,

@@ -1,4 +1,4 @@
-"""Small file helpers: JSON written atomically, writable folders checked, one-line errors."""
+"""Small file helpers: atomic writes, writable folders checked, one-line errors."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 from parvox.errors import DataError
 
 
-def write_json(path: str | os.PathLike[str], data: Any, indent: int = 1) -> None:
-    """Write ``data`` as JSON to a temporary name, then rename it over ``path``: readers see
-    the old file or the new one, never half of one.
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a temporary name, then rename it over ``path``: readers see the old
+    file or the new one, never half of one.
 
     Raises:
         DataError: the file cannot be written (naming it and the reason).
@@ -21,11 +21,20 @@ def write_json(path: str | os.PathLike[str], data: Any, indent: int = 1) -> None
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(path, f"cannot write ({exc.strerror})") from None
+
+
+def write_json(path: str | os.PathLike[str], data: Any, indent: int = 1) -> None:
+    """Write ``data`` as UTF-8 JSON atomically (see :func:`write_bytes`).
+
+    Raises:
+        DataError: the file cannot be written (naming it and the reason).
+    """
+    write_bytes(path, (json.dumps(data, indent=indent) + "\n").encode("utf-8"))
 
 
 def check_writable_dir(path: str | os.PathLike[str]) -> None:

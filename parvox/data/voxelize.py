@@ -146,12 +146,21 @@ def voxelize_mesh(mesh: trimesh.Trimesh, resolution: int = 32) -> np.ndarray:
         (D, D, D) bool occupancy indexed [x, y, z]; voxel ``i`` has its centre at
         ``centre - side / 2 + (i + 0.5) * side / D`` on each axis (see :func:`grid_frame`).
     """
+    return voxelize_triangles(voxel_triangles(mesh, resolution), is_closed(mesh), resolution)
+
+
+def voxel_triangles(mesh: trimesh.Trimesh, resolution: int = 32) -> np.ndarray:
+    """(T, 3, 3) float64 triangles of ``mesh`` in voxel units of its bounding cube (see
+    :func:`grid_frame`): the cube spans [0, D) on each axis.
+
+    Raises:
+        ValueError: the mesh's bounding box is empty.
+    """
     centre, side = grid_frame(mesh)
     if not side > 0:
         raise ValueError("mesh has an empty bounding box")
     to_voxel = resolution / side
-    triangles = (np.asarray(mesh.triangles, dtype=np.float64) - (centre - side / 2.0)) * to_voxel
-    return voxelize_triangles(triangles, is_closed(mesh), resolution)
+    return (np.asarray(mesh.triangles, dtype=np.float64) - (centre - side / 2.0)) * to_voxel
 
 
 def voxelize_triangles(triangles: np.ndarray, closed: bool, resolution: int = 32) -> np.ndarray:
