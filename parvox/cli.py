@@ -99,6 +99,13 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, help="torch threads")
     train.add_argument("--no-flip", action="store_true", default=None,
                        help="no horizontal flip augmentation")
+    train.add_argument("--backgrounds", type=float, metavar="P",
+                       help="share of training views composited on varied backgrounds "
+                            "(gradients, noise, patterns, blurred renders, rooms; default 0)")
+    train.add_argument("--light-jitter", type=float, metavar="A",
+                       help="light and colour jitter strength in [0, 1] (default 0)")
+    train.add_argument("--frame-jitter", type=float, metavar="A",
+                       help="object scale (±A) and position (±A/2) jitter (default 0)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--parallel", choices=("ddp", "owt", "owt-overlap"),
                        help="per-layer strategy: ddp (all data-parallel, the default), owt "

@@ -28,6 +28,7 @@ from parvox.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from parvox.data.augment import Augment
 from parvox.data.check import BadModel, check_models
 from parvox.data.dataset import CROP_SIZE, R2N2Dataset
 from parvox.data.sampling import StepBatches
@@ -68,6 +69,9 @@ class TrainConfig:
     checkpoint_every: int = 500
     workers: int = 1
     flip: bool = True
+    backgrounds: float = 0.0  # share of views on varied backgrounds (parvox.data.augment)
+    light_jitter: float = 0.0  # light and colour jitter strength in [0, 1]
+    frame_jitter: float = 0.0  # object scale and position jitter in [0, 1]
     threads: int | None = None
     parallel: str = "ddp"
     fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
@@ -90,6 +94,10 @@ class TrainConfig:
             raise ParvoxError(f"--views must be MIN-MAX with 1 <= MIN <= MAX <= 24, got {lo}-{hi}")
         if not self.lr > 0:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
+        for name in ("backgrounds", "light_jitter", "frame_jitter"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ParvoxError(f"--{name.replace('_', '-')} must be in [0, 1], "
+                                  f"got {getattr(self, name)}")
         if self.autocast_bf16 and self.dtype != "float32":
             raise ParvoxError("--bf16 needs float32 parameters")
         if self.fc_update == "per-chunk" and self.parallel != "owt-overlap":
@@ -248,7 +256,8 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
                         cfg.fc_update)
     image_size = model.module.config.image_size
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
-                          flip=cfg.flip, seed=cfg.seed, skip_bad=cfg.skip_bad)
+                          flip=cfg.flip, seed=cfg.seed, skip_bad=cfg.skip_bad,
+                          augment=Augment(cfg.backgrounds, cfg.light_jitter, cfg.frame_jitter))
     _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
     # the fused kernel: same update, one pass over the parameters (r2n2-res-gru on 2 CPU

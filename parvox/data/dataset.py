@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 
+from parvox.data.augment import Augment, jitter_frame, jitter_light, random_background
 from parvox.data.binvox import read_binvox
 from parvox.data.images import to_rgba
 from parvox.data.layout import (
@@ -67,6 +68,8 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         allow_missing_splits: without a split file, put every discovered model in ``"test"``.
         skip_bad: a model whose files fail to load is replaced by the next good one of the
             split (a warning names the file, once per process); else its DataError is raised.
+        augment: when training, augmentation for real photos beyond R2N2's (varied
+            backgrounds, light and colour, framing; :class:`parvox.data.augment.Augment`).
 
     Items are dicts:
 
@@ -105,6 +108,7 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         seed: int = 0,
         allow_missing_splits: bool = False,
         skip_bad: bool = False,
+        augment: Augment | None = None,
     ) -> None:
         if split not in SPLIT_NAMES:
             raise ParvoxError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
@@ -121,6 +125,7 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         self.flip = flip
         self.seed = seed
         self.skip_bad = skip_bad
+        self.augment = augment or Augment()
         self._warned: set[str] = set()
         self._epoch = 0
         splits = default_splits(
@@ -246,7 +251,8 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
     def _train_images(
         self, ref: ModelRef, view_ids: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
-        """Random crop, random background and optional flip per view: float32 (V, 3, S, S)."""
+        """Random crop, random background and optional flip per view (plus :attr:`augment`):
+        float32 (V, 3, S, S)."""
         k = len(view_ids)
         offsets = rng.random((k, 2))
         low, high = TRAIN_BACKGROUND
@@ -254,10 +260,36 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         flips = rng.random(k) < FLIP_PROBABILITY
         views = []
         for i, view in enumerate(view_ids):
-            rgba = self._cropped(ref, int(view), offsets[i])
-            image = _composite(rgba, backgrounds[i])
+            if self.augment.active:
+                image = self._augmented(ref, int(view), offsets[i], backgrounds[i], rng)
+            else:
+                image = _composite(self._cropped(ref, int(view), offsets[i]), backgrounds[i])
             views.append(image[:, :, ::-1] if self.flip and flips[i] else image)
         return np.stack(views)
+
+    def _augmented(self, ref: ModelRef, view: int, where: np.ndarray, colour: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        """One view with :attr:`augment` applied: float32 (3, S, S)."""
+        aug = self.augment
+        rgba = self._render(ref, view)
+        if aug.frame > 0:
+            rgba = jitter_frame(rgba, rng, aug.frame)
+        rgba = self._crop(rgba, self.layout.image_path(ref, view), where)
+        if aug.light > 0:
+            alpha = rgba[..., 3:].astype(np.float32) * (1.0 / 255.0)
+            rgb = jitter_light(rgba[..., :3].astype(np.float32), alpha, rng, aug.light)
+            rgba = np.concatenate([rgb.round().astype(np.uint8), rgba[..., 3:]], axis=2)
+        if aug.backgrounds > 0 and rng.random() < aug.backgrounds:
+            colour = random_background(rgba.shape[:2], rng, lambda: self._other_render(rng))
+        return _composite(rgba, colour)
+
+    def _other_render(self, rng: np.random.Generator) -> np.ndarray:
+        """Float RGB (H, W, 3) of a random view of a random model of the split, on a random
+        plain colour (for blurred-clutter backgrounds)."""
+        ref = self.models[int(rng.integers(len(self)))]
+        view = int(rng.integers(self.layout.read_metadata(ref).shape[0]))
+        colour = rng.integers(0, 256, 3).astype(np.float32)
+        return _composite(self._render(ref, view), colour).transpose(1, 2, 0) * 255.0
 
     def _test_images(self, ref: ModelRef, view_ids: np.ndarray) -> np.ndarray:
         """Centred crop on the grey test background: float32 (V, 3, S, S)."""
@@ -267,10 +299,17 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
             [_composite(self._cropped(ref, int(v), centre), background) for v in view_ids]
         )
 
+    def _render(self, ref: ModelRef, view: int) -> np.ndarray:
+        """The whole RGBA uint8 (H, W, 4) render ``view`` of ``ref``."""
+        return load_rgba(self.layout.image_path(ref, view))
+
     def _cropped(self, ref: ModelRef, view: int, where: np.ndarray) -> np.ndarray:
         """The RGBA uint8 (S, S, 4) crop of one render; ``where`` in [0, 1)^2 picks (row, col)."""
-        path = self.layout.image_path(ref, view)
-        rgba = load_rgba(path)
+        return self._crop(self._render(ref, view), self.layout.image_path(ref, view), where)
+
+    def _crop(self, rgba: np.ndarray, path: Path, where: np.ndarray) -> np.ndarray:
+        """The 127x127 crop of ``rgba`` (read from ``path``) at ``where``; all of it without
+        :attr:`crop`."""
         if not self.crop:
             return rgba
         height, width = rgba.shape[:2]
@@ -319,7 +358,8 @@ def load_rgba(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def _composite(rgba: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Alpha-composite uint8 RGBA (H, W, 4) onto an RGB colour in 0..255.
+    """Alpha-composite uint8 RGBA (H, W, 4) onto an RGB colour (3,) or image (H, W, 3) in
+    0..255.
 
     Returns float32 (3, H, W) in [0, 1].
     """

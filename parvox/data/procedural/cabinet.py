@@ -30,8 +30,8 @@ KINDS: dict[str, tuple[tuple[float, float], ...]] = {
     "cubes": ((0.7, 1.8), (0.7, 1.8), (0.3, 0.45), (2, 5), (2, 5), (0.5, 1.0), (0.0, 1.0)),
     "wall": ((0.5, 0.9), (0.5, 1.5), (0.28, 0.4), (1, 2), (1, 3), (0.0, 0.7), (1.0, 1.0)),
 }
-WEIGHTS = {"wardrobe": 0.08, "sideboard": 0.14, "nightstand": 0.13, "dresser": 0.09,
-           "file": 0.08, "base": 0.06, "bookcase": 0.13, "tv": 0.14, "cubes": 0.08, "wall": 0.07}
+WEIGHTS = {"wardrobe": 0.14, "sideboard": 0.14, "nightstand": 0.1, "dresser": 0.09,
+           "file": 0.08, "base": 0.06, "bookcase": 0.13, "tv": 0.11, "cubes": 0.08, "wall": 0.07}
 
 
 @dataclass
@@ -296,9 +296,9 @@ def build(rng: np.random.Generator) -> ShapeBuilder:
     """A cabinet: one carcass of many kinds, a hutch, an entertainment centre, stepped units,
     a corner unit, a secretary, open shelving or a chest."""
     b = ShapeBuilder()
-    styles = {"single": (_single, 0.5), "hutch": (_hutch, 0.09), "media": (_media_wall, 0.08),
-              "combo": (_combo, 0.09), "corner": (_corner, 0.11), "secretary": (_secretary, 0.03),
-              "etagere": (_etagere, 0.07), "chest": (_chest, 0.03)}
+    styles = {"single": (_single, 0.52), "hutch": (_hutch, 0.1), "media": (_media_wall, 0.08),
+              "combo": (_combo, 0.1), "corner": (_corner, 0.09), "secretary": (_secretary, 0.03),
+              "etagere": (_etagere, 0.05), "chest": (_chest, 0.03)}
     style = str(rng.choice(list(styles), p=[w for _, w in styles.values()]))
     b.kind = style
     styles[style][0](b, rng)

@@ -1,0 +1,120 @@
+"""Tests of the photo augmentation (parvox.data.augment) and its use by R2N2Dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from paths import SAMPLES  # noqa: E402
+
+from parvox.data import augment as A
+from parvox.data.augment import Augment
+from parvox.data.dataset import R2N2Dataset
+
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared R2N2 samples absent")
+
+
+def square_rgba(size: int = 137, half: int = 20) -> np.ndarray:
+    """A uint8 RGBA frame with an opaque mid-grey square of side 2*half at its centre."""
+    rgba = np.zeros((size, size, 4), np.uint8)
+    c = size // 2
+    rgba[c - half:c + half, c - half:c + half] = (100, 150, 200, 255)
+    return rgba
+
+
+def bbox(alpha: np.ndarray) -> tuple[float, float, float]:
+    """(centre row, centre col, side) of the pixels with alpha > 127."""
+    rows, cols = np.nonzero(alpha > 127)
+    return ((rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2,
+            float(rows.max() - rows.min() + 1))
+
+
+def test_augment_rejects_out_of_range_strengths() -> None:
+    with pytest.raises(ValueError, match="backgrounds"):
+        Augment(backgrounds=1.5)
+    assert not Augment().active and Augment(frame=0.1).active
+
+
+def test_frame_jitter_scales_and_moves_by_the_drawn_amounts() -> None:
+    rgba = square_rgba()
+    amount = 0.3
+    for seed in range(5):
+        draws = np.random.default_rng(seed)
+        scale = 1.0 + draws.uniform(-amount, amount)
+        dx, dy = draws.uniform(-amount / 2, amount / 2, 2) * 137
+        row, col, side = bbox(A.jitter_frame(rgba, np.random.default_rng(seed), amount)[..., 3])
+        row0, col0, side0 = bbox(rgba[..., 3])
+        assert side == pytest.approx(side0 * scale, abs=2.0)
+        # the object's centre sits at the frame centre, so it moves by exactly the shift
+        assert (row - row0, col - col0) == pytest.approx((dy, dx), abs=1.5)
+
+
+def test_frame_jitter_keeps_colours_without_dark_fringes() -> None:
+    moved = A.jitter_frame(square_rgba(), np.random.default_rng(3), 0.2)
+    seen = moved[moved[..., 3] > 30][:, :3].astype(int)
+    # premultiplied resampling: partly transparent edge pixels keep the object's colour
+    assert np.abs(seen - (100, 150, 200)).max() <= 8  # 8-bit rounding; a straight
+    # (not premultiplied) resample would pull edge pixels halfway to black
+
+
+def test_light_jitter_is_identity_at_zero_and_ignores_transparent_pixels() -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    alpha = np.zeros((32, 32, 1), np.float32)
+    alpha[8:24, 8:24] = 1.0
+    assert np.allclose(A.jitter_light(rgb, alpha, np.random.default_rng(1), 0.0), rgb, atol=1e-3)
+    other = rgb.copy()
+    other[alpha[..., 0] == 0] = 0.0  # only the background changes
+    a = A.jitter_light(rgb, alpha, np.random.default_rng(2), 0.5)
+    b = A.jitter_light(other, alpha, np.random.default_rng(2), 0.5)
+    inside = alpha[..., 0] == 1
+    assert np.allclose(a[inside], b[inside], atol=1e-3)
+    assert not np.allclose(a[inside], rgb[inside], atol=1.0)
+
+
+@pytest.mark.parametrize("kind", list(A.BACKGROUND_KINDS))
+def test_backgrounds_are_varied_images_in_range(kind: str) -> None:
+    rng = np.random.default_rng(7)
+    other = lambda: np.random.default_rng(1).uniform(0, 255, (137, 137, 3))  # noqa: E731
+    images = [A.background(kind, (96, 80), rng, other) for _ in range(6)]
+    for image in images:
+        assert image.shape == (96, 80, 3) and image.dtype == np.float32
+        assert image.min() >= 0 and image.max() <= 255
+    # not plain colours, and not the same image twice
+    assert max(float(image.std(axis=(0, 1)).max()) for image in images) > 5
+    assert not np.allclose(images[0], images[1])
+
+
+def test_unknown_background_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown background"):
+        A.background("sky", (8, 8), np.random.default_rng(0))
+
+
+@needs_samples
+def test_dataset_backgrounds_replace_the_plain_colour_only_outside_the_object() -> None:
+    plain = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=3)
+    varied = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=3,
+                         augment=Augment(backgrounds=1.0))
+    a, b = plain[(2, 5)]["images"].numpy(), varied[(2, 5)]["images"].numpy()
+    assert np.array_equal(plain[(2, 5)]["view_ids"], varied[(2, 5)]["view_ids"])
+    corner = (slice(None), slice(None), slice(0, 6), slice(0, 6))
+    # R2N2's plain background: one colour per view in the corners; varied ones change
+    assert a[corner].std(axis=(2, 3)).max() < 1e-6
+    assert not np.allclose(a[corner], b[corner])
+    # opaque object pixels are untouched: only the background was replaced
+    same = np.all(np.abs(a - b) < 1e-6, axis=1).mean()
+    assert 0.03 < same < 0.9
+
+
+@needs_samples
+def test_augmented_samples_are_a_function_of_the_key_and_evaluation_ignores_them() -> None:
+    aug = Augment(backgrounds=0.7, light=0.4, frame=0.2)
+    one = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=4,
+                      augment=aug)
+    two = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=4,
+                      augment=aug)
+    assert np.array_equal(one[(1, 9)]["images"], two[(1, 9)]["images"])
+    assert not np.array_equal(one[(1, 9)]["images"], one[(1, 10)]["images"])
+    test_plain = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=False, views=2)
+    test_aug = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=False, views=2,
+                           augment=aug)
+    assert np.array_equal(test_plain[3]["images"], test_aug[3]["images"])
