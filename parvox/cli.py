@@ -133,7 +133,9 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint (IoU, F-score, floors)")
-    ev.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    ev.add_argument("--checkpoint", required=True,
+                    help="run folder, checkpoint folder, .safetensors weights, or 'pretrained' "
+                         "(the model shipped in the package)")
     ev.add_argument("--data", required=True, help="R2N2-layout dataset root")
     ev.add_argument("--split", default="test", choices=("train", "val", "test"))
     ev.add_argument("--views", type=_views_list, default=[1, 2, 3, 4, 5])
@@ -145,8 +147,15 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
 
     rec = sub.add_parser("reconstruct", help="voxels and a mesh from your own photos")
     rec.add_argument("images", nargs="+", help="one or more photos of the same object")
-    rec.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    rec.add_argument("--checkpoint",
+                     help="run folder, checkpoint folder or .safetensors weights (default: "
+                          "'pretrained', the model shipped in the package)")
     rec.add_argument("--out", required=True, help="output folder")
+    rec.add_argument("--mask", action="append", metavar="FILE",
+                     help="the object's mask (white = object, same aspect as its photo); "
+                          "once per image, in order")
+    rec.add_argument("--no-segment", action="store_true",
+                     help="no segmentation: a photo without alpha is taken whole")
     rec.set_defaults(func=_cmd_reconstruct)
 
 
@@ -311,7 +320,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from parvox.reconstruct import reconstruct
 
-    for kind, path in reconstruct(args.images, args.checkpoint, args.out).items():
+    written = reconstruct(args.images, args.checkpoint, args.out, masks=args.mask,
+                          segment=not args.no_segment)
+    for kind, path in written.items():
         print(f"{kind:8s} {path}")
     return 0
 

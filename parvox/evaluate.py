@@ -34,9 +34,15 @@ MAIN_THRESHOLD = 0.4
 
 
 def load_model(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild the model of a checkpoint (a run folder loads its latest) in eval mode."""
+    """Rebuild the model of a checkpoint (a run folder loads its latest) in eval mode;
+    ``pretrained`` or a ``.safetensors`` file loads exported weights
+    (:mod:`parvox.pretrained`)."""
     from parvox.models import create_model
+    from parvox.pretrained import is_weights_file, load_weights
 
+    if is_weights_file(checkpoint):
+        model, meta = load_weights(checkpoint)
+        return (model.cuda() if torch.cuda.is_available() else model), meta
     ckpt = load_checkpoint(checkpoint)
     name = ckpt.meta.get("config")
     overrides = ckpt.meta.get("train", {}).get("model_overrides", {}) or {}

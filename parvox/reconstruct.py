@@ -1,20 +1,25 @@
 """``parvox reconstruct``: voxels and a mesh from a user's own photos.
 
-Each photo (any size; RGB, RGBA, grayscale, palette, 16-bit, CMYK) is centre-cropped to a square
-and resized to the model's input size; transparent pixels are composited on the 240 grey of the
-evaluation protocol. The views go through the network together (any number of them). Outputs,
-all in the binvox frame (the cube of side 1 centred on the origin, voxel ``[x, y, z]`` at
-``-0.5 + (i + 0.5) / 32``, +Y up as ShapeNet):
+Each photo (any size; RGB, RGBA, grayscale, palette, 16-bit, CMYK) goes through
+:mod:`parvox.photo`: the object's mask (a ``--mask`` file, the photo's alpha, or a
+segmentation), then the object re-framed as the R2N2 renders frame theirs, on the 240 grey of
+the evaluation protocol. The views go through the network together (any number of them).
+Without a checkpoint the model shipped in the package is used (:mod:`parvox.pretrained`).
+Outputs, all in the binvox frame (the cube of side 1 centred on the origin, voxel ``[x, y, z]``
+at ``-0.5 + (i + 0.5) / 32``, +Y up as ShapeNet):
 
 * ``voxels.binvox``: occupancy at probability >= 0.4;
-* ``mesh.obj`` and ``mesh.ply``: marching cubes of the probability grid at 0.4;
-* ``preview.png``: the inputs beside two shaded renders of the mesh.
+* ``mesh.obj``, ``mesh.ply`` and ``mesh.glb`` (binary glTF 2.0): marching cubes of the
+  probability grid at 0.4;
+* ``preview.png``: per input the photo with its mask and the network's view, then two shaded
+  renders of the mesh.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,28 +29,24 @@ from PIL import Image
 
 from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import r2n2_camera
-from parvox.data.dataset import TEST_BACKGROUND
-from parvox.data.images import read_photo
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import MAIN_THRESHOLD, load_model
+from parvox.photo import PreparedPhoto, prepare_photo
+from parvox.pretrained import PRETRAINED
 
 #: Side of the output cube (ShapeNet models have a unit bounding-box diagonal, so fit inside).
 CUBE_SIDE = 1.0
 #: Preview tile size (R2N2's render size).
 PREVIEW_SIZE = 137
+#: Output files by kind, in the order they are listed.
+OUTPUT_FILES = {"voxels": "voxels.binvox", "obj": "mesh.obj", "ply": "mesh.ply",
+                "glb": "mesh.glb", "preview": "preview.png"}
 
 
 def load_photo(path: str | os.PathLike[str], size: int) -> torch.Tensor:
-    """A photo as the network sees it: (3, size, size) float in [0, 1]. Photos of any size are
-    decoded in bounded memory (see :func:`parvox.data.images.read_photo`)."""
-    rgb = read_photo(path, TEST_BACKGROUND, min_side=size * 4)
-    if min(rgb.size) < 8:
-        raise DataError(path, f"image too small ({rgb.width}x{rgb.height}; need at least 8x8)")
-    side = min(rgb.size)
-    left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
-    square = rgb.crop((left, top, left + side, top + side)).resize((size, size),
-                                                                   Image.Resampling.LANCZOS)
-    return torch.from_numpy(np.asarray(square, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    """A photo as the network sees it: (3, size, size) float in [0, 1], the whole photo taken
+    as the object (no segmentation; its alpha, when it has one, is the mask)."""
+    return prepare_photo(path, segment_photo=False).view(size)
 
 
 def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh.Trimesh:
@@ -61,53 +62,87 @@ def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh
     return trimesh.Trimesh(verts, faces[:, ::-1], process=False)  # outward normals
 
 
-def preview(inputs: list[np.ndarray], mesh: trimesh.Trimesh) -> np.ndarray:
-    """(137, 137 * (n + 2), 3) uint8: the inputs, then the mesh rendered from two sides."""
+def _tile(image: np.ndarray) -> np.ndarray:
+    """uint8 (137, 137, 3): ``image`` (h, w, 3) scaled to fit, centred on white."""
+    pil = Image.fromarray(image)
+    pil.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.LANCZOS)
+    tile = Image.new("RGB", (PREVIEW_SIZE, PREVIEW_SIZE), "white")
+    tile.paste(pil, ((PREVIEW_SIZE - pil.width) // 2, (PREVIEW_SIZE - pil.height) // 2))
+    return np.asarray(tile)
+
+
+def render_mesh(mesh: trimesh.Trimesh, azimuths: Sequence[float] = (30.0, 150.0),
+                elevation: float = 25.0) -> list[np.ndarray]:
+    """Shaded grey renders of ``mesh`` on white, one uint8 (137, 137, 3) per azimuth."""
     from parvox.data.render import Renderer
 
     renderer = Renderer(PREVIEW_SIZE)
     try:
-        cameras = [r2n2_camera(az, 25.0, 0.0, 0.8) for az in (30.0, 150.0)]
+        cameras = [r2n2_camera(az, elevation, 0.0, 0.8) for az in azimuths]
         colors = np.full((len(mesh.faces), 3), 170, np.uint8)
         renders = renderer.render_views(mesh.triangles, colors, cameras)
     finally:
         renderer.release()
-    tiles = [np.asarray(Image.fromarray(i).resize((PREVIEW_SIZE,) * 2)) for i in inputs]
+    out = []
     for rgba in renders:
         alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-        tiles.append((rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8))
+        out.append((rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8))
+    return out
+
+
+def preview(photos: list[PreparedPhoto], views: list[np.ndarray],
+            mesh: trimesh.Trimesh) -> np.ndarray:
+    """(137, 137 * (2 n + 2), 3) uint8: per input its photo with the mask used (outside dimmed
+    blue) and the network's view, then the mesh rendered from two sides."""
+    tiles = []
+    for photo, view in zip(photos, views, strict=True):
+        tiles += [_tile(photo.mask_overlay()), _tile(view)]
+    tiles += render_mesh(mesh)
     return np.concatenate(tiles, axis=1)
 
 
-def reconstruct(images: list[str], checkpoint: str | os.PathLike[str],
-                out: str | os.PathLike[str]) -> dict[str, str]:
-    """Reconstruct from ``images`` with ``checkpoint``; returns the written paths by kind."""
+def reconstruct(images: list[str], checkpoint: str | os.PathLike[str] | None,
+                out: str | os.PathLike[str], *, masks: Sequence[str | None] | None = None,
+                segment: bool = True) -> dict[str, str]:
+    """Reconstruct from ``images`` with ``checkpoint`` (``None``: the shipped model); returns
+    the written paths by kind. ``masks`` gives a mask file (or ``None``) per image."""
     if not images:
         raise ParvoxError("give at least one image")
-    model, _ = load_model(checkpoint)
+    masks = list(masks) if masks else [None] * len(images)
+    if len(masks) != len(images):
+        raise ParvoxError(f"{len(masks)} masks for {len(images)} images: give one --mask per "
+                          "image, in the same order")
+    photos = [prepare_photo(path, mask_path=mask, segment_photo=segment)
+              for path, mask in zip(images, masks, strict=True)]
+    model, _ = load_model(checkpoint or PRETRAINED)
     size = model.config.image_size
-    views = torch.stack([load_photo(path, size) for path in images])
+    views = torch.stack([photo.view(size) for photo in photos])
     device = next(model.parameters()).device
     with torch.no_grad():
         prob = torch.softmax(model(views[None].to(device)), dim=1)[0, 1].float().cpu().numpy()
     mesh = probability_mesh(prob)
-    inputs = [(v.permute(1, 2, 0).numpy() * 255).astype(np.uint8) for v in views]
-    picture = preview(inputs, mesh)
-    return _write_outputs(Path(out), prob, mesh, picture)
+    shown = [(v.permute(1, 2, 0).numpy() * 255).astype(np.uint8) for v in views]
+    return _write_outputs(Path(out), prob, mesh, preview(photos, shown, mesh))
+
+
+def mesh_files(mesh: trimesh.Trimesh) -> dict[str, bytes]:
+    """The mesh as OBJ, PLY and GLB (binary glTF 2.0) file contents, by kind."""
+    return {"obj": trimesh.exchange.obj.export_obj(mesh).encode(),
+            "ply": trimesh.exchange.ply.export_ply(mesh),
+            "glb": trimesh.exchange.gltf.export_glb(trimesh.Scene(mesh))}
 
 
 def _write_outputs(out: Path, prob: np.ndarray, mesh: trimesh.Trimesh,
                    picture: np.ndarray) -> dict[str, str]:
     """Write all outputs under temporary names, then rename them (all or nothing)."""
-    paths = {"voxels": out / "voxels.binvox", "obj": out / "mesh.obj", "ply": out / "mesh.ply",
-             "preview": out / "preview.png"}
+    paths = {kind: out / name for kind, name in OUTPUT_FILES.items()}
     tmp = {k: p.with_name(f".{p.name}.tmp") for k, p in paths.items()}
     try:
         out.mkdir(parents=True, exist_ok=True)
         grid = Voxels(prob >= MAIN_THRESHOLD, (-CUBE_SIDE / 2,) * 3, CUBE_SIDE)
         tmp["voxels"].write_bytes(encode_binvox(grid))
-        tmp["obj"].write_text(trimesh.exchange.obj.export_obj(mesh))
-        tmp["ply"].write_bytes(trimesh.exchange.ply.export_ply(mesh))
+        for kind, content in mesh_files(mesh).items():
+            tmp[kind].write_bytes(content)
         Image.fromarray(picture).save(tmp["preview"], format="PNG")
         for kind, path in paths.items():
             os.replace(tmp[kind], path)

@@ -43,18 +43,23 @@ def test_photo_modes(tmp_path: Path, mode: str) -> None:
     assert tensor.min() >= 0.0 and tensor.max() <= 1.0 and tensor.std() > 0.02
 
 
-def test_transparent_pixels_become_test_grey(tmp_path: Path) -> None:
+def test_a_photo_whose_alpha_clears_everything_has_no_object(tmp_path: Path) -> None:
     path = tmp_path / "clear.png"
     Image.new("RGBA", (40, 40), (255, 0, 0, 0)).save(path)
-    assert torch.allclose(load_photo(path, 16), torch.full((3, 16, 16), 240 / 255), atol=1e-3)
+    with pytest.raises(DataError, match="clear.png.*no object"):
+        load_photo(path, 16)
 
 
-def test_centre_square_crop(tmp_path: Path) -> None:
-    array = np.zeros((20, 60, 3), np.uint8)
-    array[:, 20:40] = 255  # only the centre square is white
+def test_whole_photo_is_framed_like_a_render(tmp_path: Path) -> None:
     path = tmp_path / "wide.png"
-    Image.fromarray(array).save(path)
-    assert load_photo(path, 16).min() > 0.9
+    Image.new("RGB", (120, 40), (255, 255, 255)).save(path)
+    view = load_photo(path, 64)  # 0.64 of the 137 frame wide, on the 240 grey
+    grey = 240 / 255
+    assert torch.allclose(view[:, 2, :], torch.full((3, 64), grey), atol=1e-3)
+    assert view[:, 33, 32].min() > 0.99  # the photo sits a little below the middle
+    row = view[0, 33]
+    width = int((row > (1 + grey) / 2).sum())  # 0.64 * 137 / 127 * 64 = 44 pixels
+    assert abs(width - 44) <= 1
 
 
 def test_bad_photos_name_the_file(tmp_path: Path) -> None:
@@ -84,11 +89,17 @@ def test_reconstruct_real_photos(tmp_path: Path, checkpoint: Path) -> None:
         pytest.skip("shared photos absent")
     out = tmp_path / "rec"
     paths = reconstruct(photos, checkpoint, out)
-    assert sorted(p.name for p in out.iterdir()) == ["mesh.obj", "mesh.ply", "preview.png",
-                                                      "voxels.binvox"]
+    assert sorted(p.name for p in out.iterdir()) == ["mesh.glb", "mesh.obj", "mesh.ply",
+                                                      "preview.png", "voxels.binvox"]
     assert read_binvox(paths["voxels"]).occupancy.shape == (32, 32, 32)
     preview = Image.open(paths["preview"])
-    assert preview.size == (137 * (len(photos) + 2), 137)
+    assert preview.size == (137 * (2 * len(photos) + 2), 137)
+    import trimesh
+
+    glb = trimesh.load(paths["glb"], file_type="glb", force="mesh")
+    obj = trimesh.load(paths["obj"], file_type="obj", force="mesh", process=False)
+    assert Path(paths["glb"]).read_bytes()[:4] == b"glTF"
+    assert len(glb.faces) == len(obj.faces) and np.allclose(glb.bounds, obj.bounds, atol=1e-5)
 
 
 # ------------------------------------------------------------------------------ huge photos
@@ -196,7 +207,7 @@ def test_reconstruct_from_a_huge_photo(tmp_path: Path, checkpoint: Path) -> None
     jpeg = tmp_path / "huge.jpg"
     write_huge_jpeg(jpeg, 20000)
     paths = reconstruct([str(jpeg)], checkpoint, tmp_path / "rec")
-    assert Image.open(paths["preview"]).size == (137 * 3, 137)
+    assert Image.open(paths["preview"]).size == (137 * 4, 137)
 
 
 def _filtered_png_data(raw: np.ndarray, bpp: int, seed: int) -> bytes:

@@ -388,3 +388,19 @@ def collate(batch: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     stacked["taxonomy"] = [item["taxonomy"] for item in batch]
     stacked["model_id"] = [item["model_id"] for item in batch]
     return stacked
+
+
+def protocol_view(rgba: np.ndarray, image_size: int) -> torch.Tensor:
+    """A uint8 RGBA render-like frame ``(H, W, 4)`` (H, W >= 127, e.g. R2N2's 137x137) as the
+    evaluation protocol shows it to a network: the centred 127x127 crop on the 240 grey,
+    resized to ``image_size``. Returns float32 ``(3, image_size, image_size)`` in [0, 1]."""
+    height, width = rgba.shape[:2]
+    top = int(0.5 * (height - CROP_SIZE + 1))
+    left = int(0.5 * (width - CROP_SIZE + 1))
+    crop = rgba[top : top + CROP_SIZE, left : left + CROP_SIZE]
+    image = torch.from_numpy(_composite(crop, np.full(3, TEST_BACKGROUND, np.float32)))
+    if image.shape[-1] == image_size:
+        return image
+    out = F.interpolate(image[None], size=(image_size, image_size), mode="bilinear",
+                        align_corners=False, antialias=True)
+    return out[0].clamp_(0.0, 1.0)

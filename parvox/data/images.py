@@ -76,11 +76,13 @@ def flatten(image: Image.Image, background: int) -> Image.Image:
     return Image.alpha_composite(under, to_rgba(image)).convert("RGB")
 
 
-def read_photo(path: str | os.PathLike[str], background: int, min_side: int = 0) -> Image.Image:
+def read_photo(path: str | os.PathLike[str], background: int | None,
+               min_side: int = 0) -> Image.Image:
     """``path`` as an RGB image of at most :data:`MAX_DECODE_PIXELS` pixels, transparency on
-    the grey ``background``; decoded in bounded memory whatever its size (see the module doc).
-    A JPEG is decoded at the smallest of the scales 1, 1/2, 1/4 and 1/8 that keeps its shorter
-    side >= ``min_side`` (when given).
+    the grey ``background`` (or, with ``background=None``, an RGBA image that keeps it);
+    decoded in bounded memory whatever its size (see the module doc). A JPEG is decoded at the
+    smallest of the scales 1, 1/2, 1/4 and 1/8 that keeps its shorter side >= ``min_side``
+    (when given).
 
     Raises:
         DataError: unreadable, corrupt, or too large to decode (naming the file and the size).
@@ -194,19 +196,20 @@ def _crop_strips(image: Image.Image, rows: int) -> Iterator[Image.Image]:
 
 
 def _reduce_strips(strips: Iterable[Image.Image], size: tuple[int, int], factor: int,
-                   background: int) -> Image.Image:
-    """Flatten and reduce horizontal strips (each a multiple of ``factor`` rows high but the
-    last) and stack them: the same pixels as reducing the whole image at once."""
+                   background: int | None) -> Image.Image:
+    """Flatten (or, without ``background``, convert to RGBA) and reduce horizontal strips (each
+    a multiple of ``factor`` rows high but the last) and stack them: the same pixels as reducing
+    the whole image at once."""
     out: Image.Image | None = None
     top = 0
     for strip in strips:
-        rgb = flatten(strip, background)
+        rgb = flatten(strip, background) if background is not None else to_rgba(strip)
         if factor > 1:
             rgb = rgb.reduce(factor)
         if out is None:
             if strip.size == size:
                 return rgb
-            out = Image.new("RGB", (-(-size[0] // factor), -(-size[1] // factor)))
+            out = Image.new(rgb.mode, (-(-size[0] // factor), -(-size[1] // factor)))
         out.paste(rgb, (0, top))
         top += rgb.height
     if out is None or top != out.height:

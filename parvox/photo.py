@@ -1,0 +1,263 @@
+"""Photo preprocessing shared by ``parvox reconstruct`` and the web page: find the object, then
+show it to the network the way it saw ShapeNet's renders.
+
+The networks were trained on R2N2 renders: one object, centred, on a plain background. A
+photo has a room around its object, so each photo goes through:
+
+1. **a mask** of the object, from the first of: a mask file of the user's (``--mask``); the
+   photo's own alpha channel, when it has a real one; a segmentation (:func:`segment`:
+   OpenCV's GrabCut, initialised from what floods in from the photo's border); with
+   ``segment=False`` the whole photo is the object;
+2. **re-framing** (:func:`frame_object`): the object is cut out at its mask's bounding box and
+   pasted into a transparent 137x137 frame at the scale and position of the R2N2 renders
+   (:data:`FRAME_EXTENT`, :data:`FRAME_CENTRE`), the mask as its alpha;
+3. **the evaluation protocol** (:func:`parvox.data.dataset.protocol_view`): the centred 127
+   crop on the 240 grey, resized to the network's input.
+
+Every failure is a :class:`~parvox.errors.DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from parvox.data.dataset import protocol_view
+from parvox.data.images import has_alpha, read_photo
+from parvox.errors import DataError
+
+#: Long side, in pixels, of the working copy that segmentation and re-framing use.
+WORK_SIDE = 384
+#: R2N2's render edge (3D-R2N2's ShapeNetRendering: 137x137).
+RENDER_SIZE = 137
+#: The object's bounding-box long side over the frame side in R2N2's renders: median 0.64
+#: (10th-90th percentile 0.47-0.83) over the 168 renders of ``../shared/r2n2-samples``, 0.63
+#: over parvox's procedural renders (``python bench/photo_bench.py --framing`` prints both).
+FRAME_EXTENT = 0.64
+#: The bounding box's centre (row, column) as fractions of the frame, same renders: the
+#: objects sit a little below the middle (median row 0.526, column 0.500).
+FRAME_CENTRE = (0.526, 0.5)
+#: A mask covering less of the photo than this, or more than :data:`MAX_OBJECT_FRACTION`, is
+#: "no object found".
+MIN_OBJECT_FRACTION = 0.002
+MAX_OBJECT_FRACTION = 0.98
+#: Alpha values at or above this count as the object in alpha channels and mask files.
+MASK_LEVEL = 128
+#: Pixels that border_flood's 5x5 blur carries a frame's colour into the picture (2) plus one.
+BLUR_REACH = 3
+#: Mask sources, as :attr:`PreparedPhoto.mask_source` names them.
+MASK_SOURCES = ("mask file", "alpha", "segmentation", "whole photo")
+
+
+@dataclass
+class PreparedPhoto:
+    """One photo made ready for the network.
+
+    Attributes:
+        path: the photo's file.
+        photo: uint8 ``(h, w, 3)`` the photo at working size (long side <= :data:`WORK_SIDE`).
+        mask: bool ``(h, w)`` the object in ``photo``.
+        mask_source: where the mask came from (one of :data:`MASK_SOURCES`).
+        framed: uint8 ``(137, 137, 4)`` the object re-framed like an R2N2 render, mask as alpha.
+    """
+
+    path: str
+    photo: np.ndarray
+    mask: np.ndarray
+    mask_source: str
+    framed: np.ndarray
+
+    def view(self, image_size: int) -> torch.Tensor:
+        """The network's input: float32 ``(3, image_size, image_size)`` in [0, 1]."""
+        return protocol_view(self.framed, image_size)
+
+    def mask_overlay(self) -> np.ndarray:
+        """uint8 ``(h, w, 3)``: the photo with everything outside the mask dimmed and tinted."""
+        dim = (0.35 * self.photo + 0.65 * np.array([30, 60, 140])).astype(np.uint8)
+        return np.where(self.mask[..., None], self.photo, dim)
+
+
+def prepare_photo(path: str | os.PathLike[str], *, mask_path: str | os.PathLike[str] | None = None,
+                  segment_photo: bool = True) -> PreparedPhoto:
+    """Read, mask and re-frame one photo (see the module doc for the order of mask sources)."""
+    image = read_photo(path, None, min_side=WORK_SIDE)
+    if min(image.size) < 8:
+        raise DataError(path, f"image too small ({image.width}x{image.height}; need at least "
+                              "8x8)")
+    image = _work_size(image)
+    rgba = np.asarray(image.convert("RGBA"))
+    mask = None
+    if mask_path is not None:
+        mask = read_mask(mask_path, path, image.size)
+    alpha = rgba[..., 3] if _real_alpha(image, rgba) else None
+    return prepare_rgb(np.ascontiguousarray(rgba[..., :3]), str(path), mask=mask, alpha=alpha,
+                       segment_photo=segment_photo)
+
+
+def prepare_rgb(rgb: np.ndarray, name: str, *, mask: np.ndarray | None = None,
+                alpha: np.ndarray | None = None, segment_photo: bool = True) -> PreparedPhoto:
+    """Mask and re-frame a uint8 ``(h, w, 3)`` photo already at working size; ``mask`` (bool)
+    wins over ``alpha`` (uint8), which wins over segmentation. ``name`` names it in errors."""
+    if mask is not None:
+        source = "mask file"
+    elif alpha is not None:
+        mask, source = alpha >= MASK_LEVEL, "alpha"
+    elif segment_photo:
+        mask, source = segment(rgb), "segmentation"
+    else:
+        mask, source = np.ones(rgb.shape[:2], bool), "whole photo"
+    _check_mask(mask, name, source)
+    return PreparedPhoto(name, rgb, mask, source, frame_object(rgb, mask))
+
+
+def _work_size(image: Image.Image) -> Image.Image:
+    """``image`` reduced (area filter) so that its long side is at most :data:`WORK_SIDE`."""
+    scale = WORK_SIDE / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def _real_alpha(image: Image.Image, rgba: np.ndarray) -> bool:
+    """Whether the photo's alpha marks an object: present, and not opaque all over (an alpha
+    that clears everything marks no object, which :func:`prepare_rgb` refuses)."""
+    return has_alpha(image) and float((rgba[..., 3] >= MASK_LEVEL).mean()) <= MAX_OBJECT_FRACTION
+
+
+def read_mask(path: str | os.PathLike[str], photo: str | os.PathLike[str],
+              size: tuple[int, int]) -> np.ndarray:
+    """A user's mask file as bool ``(h, w)`` for a photo read at ``size`` (w, h): white (or
+    opaque, for masks with alpha) is the object. It must have the photo's aspect ratio."""
+    image = read_photo(path, None, min_side=max(size))
+    if has_alpha(image) and np.asarray(image)[..., 3].min() < 255:
+        grey = Image.fromarray(np.asarray(image)[..., 3])
+    else:
+        grey = image.convert("L")
+    photo_ratio, mask_ratio = size[0] / size[1], grey.width / grey.height
+    if abs(photo_ratio - mask_ratio) > 0.01 * photo_ratio:
+        with Image.open(photo) as original:
+            photo_size = original.size
+        raise DataError(path, f"mask is {grey.width}x{grey.height} but the photo {photo} is "
+                              f"{photo_size[0]}x{photo_size[1]}: a mask must match its photo")
+    grey = grey.resize(size, Image.Resampling.BOX)
+    return np.asarray(grey) >= MASK_LEVEL
+
+
+def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> None:
+    """Refuse empty or all-covering masks with one line naming the photo."""
+    fraction = float(mask.mean())
+    if fraction < MIN_OBJECT_FRACTION:
+        hint = ("the mask file is empty" if source == "mask file"
+                else "no object found; give one with --mask FILE, or pass --no-segment")
+        raise DataError(path, f"{hint} (object mask covers {100 * fraction:.2f} % of the photo)")
+    if fraction > MAX_OBJECT_FRACTION and source == "segmentation":
+        raise DataError(path, "no object found (the segmentation took the whole photo); give "
+                              "one with --mask FILE, or pass --no-segment")
+
+
+def frame_object(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Cut the object out of ``rgb`` (uint8 ``(h, w, 3)``) at ``mask``'s bounding box and paste
+    it into a transparent uint8 ``(137, 137, 4)`` frame at R2N2's scale and position."""
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    alpha = mask[top:bottom, left:right].astype(np.uint8) * 255
+    piece = np.dstack([rgb[top:bottom, left:right], alpha])
+    scale = FRAME_EXTENT * RENDER_SIZE / max(bottom - top, right - left)
+    height = max(1, round((bottom - top) * scale))
+    width = max(1, round((right - left) * scale))
+    small = Image.fromarray(piece, "RGBA").convert("RGBa")  # premultiplied: clean edges
+    small = small.resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
+    frame = Image.new("RGBA", (RENDER_SIZE, RENDER_SIZE), (0, 0, 0, 0))
+    y = round(FRAME_CENTRE[0] * RENDER_SIZE - height / 2)
+    x = round(FRAME_CENTRE[1] * RENDER_SIZE - width / 2)
+    frame.paste(small, (x, y))
+    return np.asarray(frame)
+
+
+# ------------------------------------------------------------------------------ segmentation
+
+
+def segment(rgb: np.ndarray, iterations: int = 5) -> np.ndarray:
+    """The object in a photo without alpha: bool ``(h, w)``.
+
+    1. What floods in from the image border through small colour steps
+       (:func:`border_flood`) is background: a plain margin, a wall, a sky.
+    2. When that leaves a picture inside a plain frame (a product shot pasted on white, a
+       letterbox), the picture is segmented on its own (its wall and floor flood from its
+       border); if nothing is found in it, the picture itself is the object.
+    3. GrabCut (Rother et al. 2004, OpenCV) starts from that: the image border and the plain
+       frame are background for sure, the flooded pixels probably background, the rest
+       probably the object; its colour models then settle every pixel.
+    4. The largest connected region is kept, with the regions at least a tenth its size
+       (legs, handles).
+    """
+    import cv2
+
+    outer = border_flood(rgb)
+    if outer.all():
+        return np.zeros(rgb.shape[:2], bool)
+    box = _framed_picture(rgb, outer)
+    if box is not None:
+        inside = segment(np.ascontiguousarray(rgb[box]), iterations)
+        if inside.mean() >= MIN_OBJECT_FRACTION:  # else the picture itself is the object
+            mask = np.zeros(rgb.shape[:2], bool)
+            mask[box] = inside
+            return mask
+    seed = np.where(outer, cv2.GC_PR_BGD, cv2.GC_PR_FGD).astype(np.uint8)
+    band = max(1, round(0.02 * min(seed.shape)))
+    seed[:band], seed[-band:], seed[:, :band], seed[:, -band:] = (cv2.GC_BGD,) * 4
+    if (seed == cv2.GC_PR_FGD).sum() < MIN_OBJECT_FRACTION * seed.size:
+        return np.zeros(rgb.shape[:2], bool)
+    background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(np.ascontiguousarray(rgb[..., ::-1]), seed, None, background, foreground,
+                iterations, cv2.GC_INIT_WITH_MASK)
+    return _main_regions((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD))
+
+
+def _framed_picture(rgb: np.ndarray, outer: np.ndarray) -> tuple[slice, slice] | None:
+    """The picture inside a plain frame: when the flood from the border took a plain colour all
+    round, the box of what it left (inside the reach of the flood's blur); else ``None``."""
+    rows, cols = np.nonzero(~outer)
+    height, width = outer.shape
+    inside = min(rows.min(), cols.min()) > 1 and rows.max() < height - 2 and cols.max() < width - 2
+    if not inside or rgb[outer].std(axis=0).max() > 4.0:
+        return None
+    if min(np.ptp(rows), np.ptp(cols)) <= 8 * BLUR_REACH:
+        return None
+    return (slice(rows.min() + BLUR_REACH, rows.max() + 1 - BLUR_REACH),
+            slice(cols.min() + BLUR_REACH, cols.max() + 1 - BLUR_REACH))
+
+
+def border_flood(rgb: np.ndarray, tolerance: int = 3) -> np.ndarray:
+    """bool ``(h, w)``: pixels reached from the image border through steps of at most
+    ``tolerance`` (per channel, CIELAB of a blurred copy) between neighbours."""
+    import cv2
+
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB)
+    h, w = lab.shape[:2]
+    filled = np.zeros((h + 2, w + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)  # 4-connected, fill value 255
+    step = max(1, min(h, w) // 64)
+    starts = [(x, y) for x in range(0, w, step) for y in (0, h - 1)]
+    starts += [(x, y) for y in range(0, h, step) for x in (0, w - 1)]
+    for x, y in starts:
+        if not filled[y + 1, x + 1]:
+            cv2.floodFill(lab, filled, (x, y), 0, (tolerance,) * 3, (tolerance,) * 3, flags)
+    return filled[1:-1, 1:-1] > 0
+
+
+def _main_regions(mask: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """The largest 8-connected region of ``mask`` and those at least ``share`` of its size."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    if count <= 1:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.nonzero(areas >= share * areas.max())[0] + 1
+    return np.isin(labels, keep)

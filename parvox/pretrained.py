@@ -1,0 +1,97 @@
+"""The model that ships inside the package, and the export that makes it.
+
+``parvox/weights/small-procedural.safetensors`` holds the ``small`` network's parameters in
+fp16 (docs/MODEL.md: data, command, evaluation). Its safetensors header carries what rebuilds
+the model: the registry config name, the model overrides and the source checkpoint's step and
+training config, as JSON strings. ``--checkpoint pretrained`` (or no ``--checkpoint`` for
+``parvox reconstruct``) loads it; any other ``*.safetensors`` file written by
+:func:`export_weights` loads the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from parvox.errors import DataError, ParvoxError
+
+#: The name that selects the shipped model wherever a checkpoint is asked for.
+PRETRAINED = "pretrained"
+#: The shipped weights.
+WEIGHTS_FILE = Path(__file__).resolve().parent / "weights" / "small-procedural.safetensors"
+#: Header key holding the JSON description of the weights.
+_META_KEY = "parvox"
+
+
+def is_weights_file(checkpoint: str | os.PathLike[str]) -> bool:
+    """Whether ``checkpoint`` names exported weights (``pretrained`` or a .safetensors file)."""
+    return str(checkpoint) == PRETRAINED or str(checkpoint).endswith(".safetensors")
+
+
+def weights_path(checkpoint: str | os.PathLike[str]) -> Path:
+    """The file behind ``pretrained`` or an exported-weights path."""
+    return WEIGHTS_FILE if str(checkpoint) == PRETRAINED else Path(checkpoint)
+
+
+def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
+                   extra: dict[str, Any] | None = None) -> Path:
+    """Write ``checkpoint``'s parameters as fp16 safetensors at ``out`` with the description
+    that rebuilds the model (float buffers fp16 too; integer buffers as they are)."""
+    from parvox.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(checkpoint)
+    train = ckpt.meta.get("train", {})
+    meta = {"config": ckpt.meta.get("config"), "step": ckpt.step,
+            "model_overrides": train.get("model_overrides", {}) or {}, "train": train,
+            **(extra or {})}
+    tensors = {name: (t.half() if t.is_floating_point() else t).contiguous()
+               for name, t in ckpt.model_state.items()}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    save_file(tensors, str(tmp), metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
+    os.replace(tmp, out)
+    return out
+
+
+def read_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and the description of exported weights; a missing, corrupt or foreign file
+    is a DataError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "weights file not found")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+        tensors = load_file(str(path))
+        meta = json.loads(header[_META_KEY])
+    except (SafetensorError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        reason = "no parvox description" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise DataError(path, f"not a parvox weights file ({reason})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), str):
+        raise DataError(path, "not a parvox weights file (no model config in its header)")
+    return tensors, meta
+
+
+def load_weights(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The model of exported weights (``pretrained``: the shipped ones) in eval mode, fp32."""
+    from parvox.models import available_models, create_model
+
+    path = weights_path(checkpoint)
+    tensors, meta = read_weights(path)
+    if meta["config"] not in available_models():
+        raise DataError(path, f"unknown model config {meta['config']!r}")
+    model = create_model(meta["config"], **meta.get("model_overrides", {}))
+    state = {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ParvoxError(f"{path}: parameters do not fit config {meta['config']!r} "
+                          f"({str(exc).splitlines()[0]})") from None
+    return model.eval(), meta

@@ -1,0 +1,185 @@
+"""The photo path (parvox.photo), the shipped-weights format (parvox.pretrained) and the
+``reconstruct`` flags that steer them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from paths import PHOTOS
+from PIL import Image
+
+from parvox import photo as P
+from parvox.errors import DataError
+from parvox.pretrained import export_weights, load_weights, read_weights
+
+
+def room_photo(size: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A photo of a red table-like object (top and two legs) before a noisy wall and a tiled
+    floor: (uint8 (size, size, 3), its bool mask)."""
+    rng = np.random.default_rng(seed)
+    rgb = np.empty((size, size, 3), np.float32)
+    rgb[: size * 3 // 5] = (200, 190, 170) + rng.normal(0, 3, (size * 3 // 5, size, 3))
+    ys, xs = np.mgrid[size * 3 // 5 : size, 0:size]
+    tiles = ((ys // 20 + xs // 20) % 2)[..., None] * 25 + 110
+    rgb[size * 3 // 5 :] = tiles + rng.normal(0, 3, (*tiles.shape[:2], 3))
+    mask = np.zeros((size, size), bool)
+    at = [round(size * f) for f in (0.35, 0.425, 0.8, 0.25, 0.75, 0.05)]
+    top, under, foot, left, right, leg = at
+    mask[top:under, left:right] = True  # the top
+    mask[under:foot, left + leg // 2:left + leg + leg // 2] = True  # the legs
+    mask[under:foot, right - leg - leg // 2:right - leg // 2] = True
+    rgb[mask] = (180, 30, 30)
+    return np.clip(rgb, 0, 255).astype(np.uint8), mask
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_segmentation_separates_an_object_from_wall_and_floor() -> None:
+    rgb, truth = room_photo()
+    assert iou(P.segment(rgb), truth) > 0.9
+
+
+def test_segmentation_sees_through_a_plain_frame_around_the_picture() -> None:
+    rgb, truth = room_photo(160)
+    framed = np.full((240, 240, 3), 255, np.uint8)  # a product shot pasted on white
+    framed[40:200, 40:200] = rgb
+    expected = np.zeros((240, 240), bool)
+    expected[40:200, 40:200] = truth
+    assert iou(P.segment(framed), expected) > 0.9
+
+
+def test_a_picture_in_a_plain_frame_with_nothing_inside_is_the_object() -> None:
+    image = np.full((100, 100, 3), 230, np.uint8)
+    image[30:70, 20:80] = (40, 40, 40)
+    expected = np.zeros((100, 100), bool)
+    expected[30:70, 20:80] = True
+    assert iou(P.segment(image), expected) > 0.95
+
+
+def test_framing_puts_the_object_where_r2n2_renders_have_it() -> None:
+    rgb, mask = room_photo()
+    framed = P.frame_object(rgb, mask)
+    assert framed.shape == (137, 137, 4)
+    rows, cols = np.nonzero(framed[..., 3] >= 128)
+    extent = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) / 137
+    assert extent == pytest.approx(P.FRAME_EXTENT, abs=1.5 / 137)
+    assert (rows.min() + rows.max() + 1) / 2 / 137 == pytest.approx(P.FRAME_CENTRE[0], abs=1 / 137)
+    assert (cols.min() + cols.max() + 1) / 2 / 137 == pytest.approx(P.FRAME_CENTRE[1], abs=1 / 137)
+    # the object keeps its colour (but for resampling ringing at its edges); no wall or floor
+    opaque = framed[framed[..., 3] == 255][:, :3].astype(int)
+    assert np.median(np.abs(opaque - (180, 30, 30)).max(axis=1)) <= 1
+    assert np.abs(opaque - (200, 190, 170)).max(axis=1).min() > 40
+
+
+def test_alpha_is_the_mask_and_the_view_follows_the_protocol(tmp_path: Path) -> None:
+    rgb, mask = room_photo()
+    path = tmp_path / "cut.png"
+    Image.fromarray(np.dstack([rgb, mask * 255]).astype(np.uint8), "RGBA").save(path)
+    prepared = P.prepare_photo(path)
+    assert prepared.mask_source == "alpha" and np.array_equal(prepared.mask, mask)
+    view = prepared.view(64)
+    assert view.shape == (3, 64, 64)
+    assert torch.allclose(view[:, 1, 1], torch.full((3,), 240 / 255), atol=1e-3)
+
+
+def test_mask_file_wins_and_bad_masks_name_the_file(tmp_path: Path) -> None:
+    rgb, mask = room_photo()
+    photo, good = tmp_path / "photo.jpg", tmp_path / "mask.png"
+    Image.fromarray(rgb).save(photo, quality=95)
+    Image.fromarray((mask * 255).astype(np.uint8)).save(good)
+    prepared = P.prepare_photo(photo, mask_path=good)
+    assert prepared.mask_source == "mask file" and np.array_equal(prepared.mask, mask)
+    wrong = tmp_path / "wrong.png"
+    Image.new("L", (100, 300), 255).save(wrong)
+    with pytest.raises(DataError, match=r"wrong.png.*100x300.*photo.jpg is 200x200"):
+        P.prepare_photo(photo, mask_path=wrong)
+    empty = tmp_path / "empty.png"
+    Image.new("L", (200, 200), 0).save(empty)
+    with pytest.raises(DataError, match="photo.jpg: the mask file is empty"):
+        P.prepare_photo(photo, mask_path=empty)
+
+
+def test_no_object_found_and_no_segment(tmp_path: Path) -> None:
+    path = tmp_path / "wall.png"
+    Image.new("RGB", (120, 90), (180, 170, 160)).save(path)
+    with pytest.raises(DataError, match="wall.png: no object found.*--mask FILE"):
+        P.prepare_photo(path)
+    whole = P.prepare_photo(path, segment_photo=False)
+    assert whole.mask_source == "whole photo" and whole.mask.all()
+
+
+@pytest.mark.skipif(not PHOTOS.is_dir(), reason="shared photos absent")
+def test_shared_photos_use_their_alpha() -> None:
+    for path in sorted(PHOTOS.glob("*.png")):
+        prepared = P.prepare_photo(path)
+        assert prepared.mask_source == "alpha"
+        assert 0.05 < prepared.mask.mean() < 0.5
+        assert max(prepared.photo.shape[:2]) == P.WORK_SIDE
+
+
+# ------------------------------------------------------------------------------ weights
+
+
+def test_exported_weights_rebuild_the_model(tmp_path: Path, checkpoint: Path) -> None:
+    from parvox.evaluate import load_model
+
+    path = export_weights(checkpoint, tmp_path / "w.safetensors", {"note": "test"})
+    tensors, meta = read_weights(path)
+    assert meta["config"] == "tiny" and meta["note"] == "test"
+    assert all(t.dtype == torch.float16 for t in tensors.values() if t.is_floating_point())
+    original, _ = load_model(checkpoint)
+    shipped, _ = load_weights(path)
+    x = torch.rand(1, 2, 3, original.config.image_size, original.config.image_size)
+    with torch.no_grad():
+        a, b = original(x), shipped(x)
+    assert torch.allclose(a, b, atol=2e-2) and not torch.equal(a, b)  # fp16 weights, fp32 math
+
+
+def test_bad_weights_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing.safetensors: weights file not found"):
+        load_weights(tmp_path / "missing.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
+    with pytest.raises(DataError, match="corrupt.safetensors: not a parvox weights file"):
+        load_weights(corrupt)
+    from safetensors.torch import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign))
+    with pytest.raises(DataError, match="foreign.safetensors: not a parvox weights file"):
+        load_weights(foreign)
+
+
+def reconstruct_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "parvox", "reconstruct", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_reconstruct_cli_masks_and_errors(tmp_path: Path, checkpoint: Path) -> None:
+    rgb, mask = room_photo()
+    photo, mask_file = tmp_path / "photo.png", tmp_path / "mask.png"
+    Image.fromarray(rgb).save(photo)
+    Image.fromarray((mask * 255).astype(np.uint8)).save(mask_file)
+    out = tmp_path / "out"
+    proc = reconstruct_cli(str(photo), "--mask", str(mask_file), "--checkpoint",
+                           str(checkpoint), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "mesh.glb" in proc.stdout and (out / "mesh.glb").is_file()
+    bad = tmp_path / "bad"
+    for args, culprit in [
+        ((str(photo), "--mask", str(mask_file), "--mask", str(mask_file)), "2 masks for 1"),
+        ((str(photo), "--checkpoint", str(tmp_path / "nope.safetensors")), "nope.safetensors"),
+        ((str(tmp_path / "absent.png"),), "absent.png"),
+    ]:
+        proc = reconstruct_cli(*args, "--out", str(bad))
+        assert proc.returncode != 0
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and culprit in lines[0] and "Traceback" not in proc.stderr
+        assert not bad.exists()  # nothing half-written
