@@ -5,7 +5,8 @@
    ranks, bounded in time;
 3. evaluate on the test split (IoU per class and views, floors, F-score);
 4. reconstruct a few test models from their renders, and the photos in ``../shared/photos``
-   when present, with previews, and one contact sheet of them all (``previews.png``).
+   when present, both with the short run and with the model shipped in the package, with
+   previews, and one contact sheet of them all (``previews.png``).
 
 A second run reuses the dataset and the finished training run.
 """
@@ -50,6 +51,9 @@ def _train(data: Path, run: Path, nproc: int, steps: int) -> None:
 
 
 def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list[Path]:
+    """Reconstruct ``count`` test models with the short run, and each shared photo with the
+    short run and with the model shipped in the package (``photo-NAME-shipped-model``)."""
+    from parvox.pretrained import PRETRAINED
     from parvox.reconstruct import reconstruct
 
     layout = R2N2Layout(data)
@@ -64,9 +68,10 @@ def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list
     photos = shared_dir() / "photos"
     if photos.is_dir():
         for photo in sorted(photos.glob("*.png")):
-            folder = out / f"photo-{photo.stem}"
-            reconstruct([str(photo)], run, folder)
-            folders.append(folder)
+            for checkpoint, suffix in ((run, ""), (PRETRAINED, "-shipped-model")):
+                folder = out / f"photo-{photo.stem}{suffix}"
+                reconstruct([str(photo)], checkpoint, folder)
+                folders.append(folder)
     return folders
 
 

@@ -132,20 +132,26 @@ def _real_alpha(image: Image.Image, rgba: np.ndarray) -> bool:
 def read_mask(path: str | os.PathLike[str], photo: str | os.PathLike[str],
               size: tuple[int, int]) -> np.ndarray:
     """A user's mask file as bool ``(h, w)`` for a photo read at ``size`` (w, h): white (or
-    opaque, for masks with alpha) is the object. It must have the photo's aspect ratio."""
-    image = read_photo(path, None, min_side=max(size))
-    if has_alpha(image) and np.asarray(image)[..., 3].min() < 255:
-        grey = Image.fromarray(np.asarray(image)[..., 3])
-    else:
-        grey = image.convert("L")
-    photo_ratio, mask_ratio = size[0] / size[1], grey.width / grey.height
-    if abs(photo_ratio - mask_ratio) > 0.01 * photo_ratio:
-        with Image.open(photo) as original:
-            photo_size = original.size
-        raise DataError(path, f"mask is {grey.width}x{grey.height} but the photo {photo} is "
+    opaque, for masks with alpha) is the object. It must have the photo's pixel size."""
+    mask_size, photo_size = _pixel_size(path), _pixel_size(photo)
+    if mask_size != photo_size:
+        raise DataError(path, f"mask is {mask_size[0]}x{mask_size[1]} but the photo {photo} is "
                               f"{photo_size[0]}x{photo_size[1]}: a mask must match its photo")
-    grey = grey.resize(size, Image.Resampling.BOX)
-    return np.asarray(grey) >= MASK_LEVEL
+    image = read_photo(path, None, min_side=max(size))
+    alpha = np.asarray(image)[..., 3]
+    grey = Image.fromarray(alpha) if alpha.min() < 255 else image.convert("L")
+    return np.asarray(grey.resize(size, Image.Resampling.BOX)) >= MASK_LEVEL
+
+
+def _pixel_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) from an image file's header."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except FileNotFoundError:
+        raise DataError(path, "image file not found") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DataError(path, f"cannot read image ({exc})") from None
 
 
 def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> None:

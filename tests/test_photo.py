@@ -96,10 +96,12 @@ def test_mask_file_wins_and_bad_masks_name_the_file(tmp_path: Path) -> None:
     Image.fromarray((mask * 255).astype(np.uint8)).save(good)
     prepared = P.prepare_photo(photo, mask_path=good)
     assert prepared.mask_source == "mask file" and np.array_equal(prepared.mask, mask)
-    wrong = tmp_path / "wrong.png"
-    Image.new("L", (100, 300), 255).save(wrong)
-    with pytest.raises(DataError, match=r"wrong.png.*100x300.*photo.jpg is 200x200"):
-        P.prepare_photo(photo, mask_path=wrong)
+    for size in ((100, 300), (400, 400)):  # another shape, or the same shape at another size
+        wrong = tmp_path / "wrong.png"
+        Image.new("L", size, 255).save(wrong)
+        with pytest.raises(DataError, match=rf"wrong.png.*{size[0]}x{size[1]}.*photo.jpg is "
+                                            "200x200"):
+            P.prepare_photo(photo, mask_path=wrong)
     empty = tmp_path / "empty.png"
     Image.new("L", (200, 200), 0).save(empty)
     with pytest.raises(DataError, match="photo.jpg: the mask file is empty"):
