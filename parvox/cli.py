@@ -236,9 +236,12 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     for model in bad:
         for problem in model.problems:
             print(f"problem: {problem}", file=sys.stderr)
+    if result.split_problem:
+        print(f"problem: {result.split_problem}", file=sys.stderr)
     print(f"\n{len(result.models)} models, {len(bad)} with problems; mean silhouette IoU "
-          f"{result.mean_silhouette_iou:.3f}, mean coverage {result.mean_coverage:.3f}")
-    return 1 if bad and not args.skip_bad else 0
+          f"{result.mean_silhouette_iou:.3f}, mean coverage {result.mean_coverage:.3f}"
+          + ("; the split file is bad" if result.split_problem else ""))
+    return 1 if result.split_problem or (bad and not args.skip_bad) else 0
 
 
 #: ``parvox train`` flags that set a TrainConfig field of another name.
@@ -284,6 +287,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from parvox.train import train
 
     cfg = _train_config(args)
+    if args.nproc < 1:
+        raise ParvoxError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.max_restarts < 0:
+        raise ParvoxError(f"--max-restarts must be at least 0, got {args.max_restarts}")
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _launch_ranks(args, cfg)
     result = train(cfg, resume=args.resume)

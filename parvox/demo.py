@@ -75,7 +75,7 @@ def _reconstruct_tests(data: Path, run: Path, out: Path, count: int = 3) -> list
     return folders
 
 
-def _contact_sheet(previews: list[Path], path: Path) -> None:
+def contact_sheet(previews: list[Path], path: Path) -> None:
     """Stack the preview images (each inputs | shaded result) top to bottom, left-aligned on
     white, into one PNG at ``path``."""
     from PIL import Image
@@ -111,7 +111,7 @@ def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
     write_json(root / "eval.json", report)
     _say("4/4 reconstructing test models and photos")
     folders = _reconstruct_tests(data, run, root / "reconstructions")
-    _contact_sheet([f / "preview.png" for f in folders], root / "previews.png")
+    contact_sheet([f / "preview.png" for f in folders], root / "previews.png")
     print()
     print(report_table(report))
     print()

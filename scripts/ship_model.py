@@ -8,8 +8,9 @@
 2. ``parvox eval --checkpoint pretrained`` (the exported file, so the card measures what
    ships) on the procedural test split and on the real samples (floors from the procedural
    training split), 1-5 views;
-3. ``bench/photo_bench.py``: cluttered backgrounds, photo silhouettes, reconstruct speed;
-4. ``docs/MODEL.md`` and the JSON reports in ``docs/model/``.
+3. ``parvox reconstruct`` of each shared photo (previews in ``docs/model/photos.png``);
+4. ``bench/photo_bench.py``: cluttered backgrounds, photo silhouettes, reconstruct speed;
+5. ``docs/MODEL.md`` and the JSON reports in ``docs/model/``.
 
 ``--quick`` evaluates 1 and 5 views only and skips the benches (a dry run of the machinery).
 """
@@ -72,6 +73,20 @@ def evaluate(data: Path, samples: Path, views: str, out: Path) -> dict:
     return reports
 
 
+def photo_previews(out: Path) -> Path:
+    """``parvox reconstruct`` of each shared photo with the shipped model; one sheet of the
+    previews at ``out/photos.png`` (the folders stay under ``out/photos/``)."""
+    from parvox.demo import contact_sheet
+
+    folders = []
+    for photo in sorted((shared_dir() / "photos").glob("*.png")):
+        folder = out / "photos" / photo.stem
+        sh(sys.executable, "-m", "parvox", "reconstruct", str(photo), "--out", str(folder))
+        folders.append(folder / "preview.png")
+    contact_sheet(folders, out / "photos.png")
+    return out / "photos.png"
+
+
 def benches(out: Path) -> tuple[str, dict]:
     path = out / "photo-bench.json"
     text = sh(sys.executable, str(ROOT / "bench" / "photo_bench.py"), "--framing",
@@ -103,6 +118,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     reports = evaluate(data, shared_dir() / "r2n2-samples", "1,5" if args.quick else "1,2,3,4,5",
                        out)
+    photo_previews(out)
     bench_text, bench = ("(skipped: --quick)", {}) if args.quick else benches(out)
     (docs / "MODEL.md").write_text(card(args, facts, size_mb, reports, bench_text, bench))
     print((docs / "MODEL.md").read_text())
@@ -185,6 +201,13 @@ def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, benc
         "## Procedural test split",
         "",
         report_table(proc),
+        "",
+        "## The shared photos",
+        "",
+        "`parvox reconstruct PHOTO --out DIR` with the shipped model; per photo: the photo with",
+        "the mask used (its alpha), the network's view, the mesh from two sides.",
+        "",
+        "![previews](model/photos.png)",
         "",
         "## Photo path (`python bench/photo_bench.py --framing --backgrounds --photos --speed`)",
         "",

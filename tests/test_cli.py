@@ -66,3 +66,30 @@ def test_train_on_data_without_splits_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "ShapeNet.json" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+@needs_samples
+def test_verify_reports_a_corrupt_split_file(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLES, root)
+    (root / "ShapeNet.json").write_text('[{"taxonomy_id": "02691156", "train": [')
+    proc = run("data", "verify", str(root))
+    assert proc.returncode == 1
+    assert "ShapeNet.json" in proc.stderr and "the split file is bad" in proc.stdout
+    (root / "ShapeNet.json").write_text('[{"taxonomy_id": "02691156", "taxonomy_name": "a", '
+                                        '"train": ["missing_model"], "val": [], "test": []}]')
+    proc = run("data", "verify", str(root))
+    assert proc.returncode == 1 and "missing_model" in proc.stderr
+
+
+def test_train_refuses_nproc_zero_and_negative_restarts(tmp_path: Path) -> None:
+    for flags, culprit in ((["--nproc", "0"], "--nproc must be at least 1, got 0"),
+                           (["--max-restarts", "-1"], "--max-restarts must be at least 0")):
+        proc = run("train", "--config", "tiny", "--data", str(tmp_path), "--out",
+                   str(tmp_path / "run"), *flags)
+        assert proc.returncode != 0
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and culprit in lines[0]
+        assert "Traceback" not in proc.stderr and not (tmp_path / "run").exists()

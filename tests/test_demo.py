@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from parvox.demo import _contact_sheet
+from parvox.demo import contact_sheet
 
 
-def test_contact_sheet_stacks_previews_left_aligned_on_white(tmp_path: Path) -> None:
+def testcontact_sheet_stacks_previews_left_aligned_on_white(tmp_path: Path) -> None:
     wide = np.zeros((10, 30, 3), np.uint8)
     wide[..., 0] = 200
     narrow = np.zeros((5, 12, 3), np.uint8)
@@ -19,7 +19,7 @@ def test_contact_sheet_stacks_previews_left_aligned_on_white(tmp_path: Path) -> 
     Image.fromarray(wide).save(paths[0])
     Image.fromarray(narrow).save(paths[1])
     out = tmp_path / "sheet.png"
-    _contact_sheet(paths, out)
+    contact_sheet(paths, out)
     sheet = np.asarray(Image.open(out))
     assert sheet.shape == (15, 30, 3)
     assert (sheet[:10] == wide).all()

@@ -26,7 +26,7 @@ from parvox.data.binvox import Voxels, read_binvox
 from parvox.data.camera import Camera, camera_from_metadata
 from parvox.data.classes import class_name
 from parvox.data.images import has_alpha, to_rgba
-from parvox.data.layout import ModelRef, R2N2Layout
+from parvox.data.layout import ModelRef, R2N2Layout, check_splits, load_splits
 from parvox.errors import DataError, ParvoxError
 from parvox.progress import markdown_table, progress
 
@@ -139,6 +139,8 @@ class VerifyResult:
     """All model reports plus the means over every checked view."""
 
     models: list[ModelReport]
+    #: What is wrong with the split file (``ShapeNet.json``), when there is one.
+    split_problem: str | None = None
 
     @property
     def mean_silhouette_iou(self) -> float:
@@ -159,6 +161,7 @@ class VerifyResult:
             "models": [asdict(m) for m in self.models],
             "mean_silhouette_iou": round(self.mean_silhouette_iou, 4),
             "mean_coverage": round(self.mean_coverage, 4),
+            "split_problem": self.split_problem,
         }
 
 
@@ -170,7 +173,19 @@ def verify_root(root: str | os.PathLike[str], *, show_progress: bool = True) -> 
         raise DataError(root, "no model found (expected ShapeNetRendering/<synset>/<id>/rendering)")
     reports = [verify_model(layout, ref)
                for ref in progress(refs, desc="verify", unit="model", enabled=show_progress)]
-    return VerifyResult(reports)
+    return VerifyResult(reports, _split_problem(layout))
+
+
+def _split_problem(layout: R2N2Layout) -> str | None:
+    """The split file's problem, as ``train`` would refuse it (None: fine, or no file)."""
+    path = layout.splits_path()
+    if not path.exists():
+        return None
+    try:
+        check_splits(layout, load_splits(path), path, None)
+    except ParvoxError as exc:
+        return str(exc)
+    return None
 
 
 def _all_models(layout: R2N2Layout) -> list[ModelRef]:
