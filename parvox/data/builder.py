@@ -19,12 +19,13 @@ whatever the number of workers.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import time
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -134,16 +135,45 @@ def load_mesh_file(path: str, up: str = "y") -> tuple[trimesh.Trimesh, np.ndarra
         ``(mesh, face_colors)``: +Y-up mesh and (F, 3) uint8 colours.
     """
     try:
-        mesh = trimesh.load(path, force="mesh", process=False)
+        with _quiet_trimesh():
+            mesh = trimesh.load(path, force="mesh", process=False)
     except Exception as exc:  # noqa: BLE001 - trimesh raises many types for bad files
         raise DataError(path, f"cannot read mesh ({type(exc).__name__}: {exc})") from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
         raise DataError(path, "mesh has no triangles")
-    if not np.all(np.isfinite(mesh.vertices)):
-        raise DataError(path, "mesh has non-finite (NaN or Inf) vertex coordinates")
+    _check_geometry(path, np.asarray(mesh.vertices), np.asarray(mesh.faces))
     if up == "z":  # Z-up files (common for STL/PLY): rotate so +Z becomes +Y
         mesh.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))
     return mesh, _face_colors(mesh)
+
+
+@contextlib.contextmanager
+def _quiet_trimesh() -> Iterator[None]:
+    """trimesh logs the tracebacks of the loaders it tried on a broken file; the user gets our
+    one line instead."""
+    logger = logging.getLogger("trimesh")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_geometry(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
+    """Refuse what a mutated or hand-edited file can hold and later steps cannot use: vertices
+    that are not (N, 3) finite numbers, faces that are not (F, 3) indices of them, no extent."""
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) == 0:
+        raise DataError(path, f"mesh vertices have shape {vertices.shape}, expected (N, 3)")
+    if not np.all(np.isfinite(vertices)):
+        raise DataError(path, "mesh has non-finite (NaN or Inf) vertex coordinates")
+    if faces.ndim != 2 or faces.shape[1] != 3:
+        raise DataError(path, f"mesh faces have shape {faces.shape}, expected (F, 3) triangles")
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        raise DataError(path, f"mesh faces index vertex {int(faces.max())} but there are "
+                              f"{len(vertices)} vertices")
+    if not np.ptp(vertices[faces.reshape(-1)], axis=0).max() > 0:
+        raise DataError(path, "mesh has no extent (all triangles on one point)")
 
 
 def _face_colors(mesh: trimesh.Trimesh) -> np.ndarray:

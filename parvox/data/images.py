@@ -88,20 +88,28 @@ def read_photo(path: str | os.PathLike[str], background: int | None,
         DataError: unreadable, corrupt, or too large to decode (naming the file and the size).
     """
     try:
-        with _open(path) as image:
-            width, height = image.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise _too_large(path, image, MAX_PHOTO_PIXELS, "photos")
-            if _strip_png(image):
-                factor = _factor(width * height)
-                strips = _png_strips(image, _strip_rows(image.width, factor))
-            else:
-                _load_whole(path, image, min_side)  # a JPEG draft shrinks image.size
-                factor = _factor(image.width * image.height)
-                strips = _crop_strips(image, _strip_rows(image.width, factor))
-            return _reduce_strips(strips, image.size, factor, background)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # PIL on corrupt EXIF/TIFF tags
+            return _read_photo(path, background, min_side)
     except _READ_ERRORS as exc:
         raise DataError(path, f"cannot read image ({_reason(exc)})") from None
+
+
+def _read_photo(path: str | os.PathLike[str], background: int | None,
+                min_side: int) -> Image.Image:
+    """:func:`read_photo` without its error translation."""
+    with _open(path) as image:
+        width, height = image.size
+        if width * height > MAX_PHOTO_PIXELS:
+            raise _too_large(path, image, MAX_PHOTO_PIXELS, "photos")
+        if _strip_png(image):
+            factor = _factor(width * height)
+            strips = _png_strips(image, _strip_rows(image.width, factor))
+        else:
+            _load_whole(path, image, min_side)  # a JPEG draft shrinks image.size
+            factor = _factor(image.width * image.height)
+            strips = _crop_strips(image, _strip_rows(image.width, factor))
+        return _reduce_strips(strips, image.size, factor, background)
 
 
 def _open(path: str | os.PathLike[str]) -> Image.Image:
