@@ -92,6 +92,8 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, help=f"default {DEFAULT_LR}")
     train.add_argument("--lr-drop-step", type=int, help="step where lr drops x0.1 "
                        "(default: 75%% of --steps)")
+    train.add_argument("--lr-warmup", type=int, metavar="STEPS",
+                       help="linear learning-rate warm-up over the first STEPS steps (default 0)")
     train.add_argument("--weight-decay", type=float, help=f"default {DEFAULT_WEIGHT_DECAY}")
     train.add_argument("--seed", type=int, help="default 0")
     train.add_argument("--checkpoint-every", type=int, help="default 500")

@@ -64,6 +64,7 @@ class TrainConfig:
     views: tuple[int, int] = (1, 5)
     lr: float = DEFAULT_LR
     lr_drop_step: int | None = None  # default: DEFAULT_LR_DROP_AT x steps
+    lr_warmup: int = 0  # steps of linear warm-up (Adam's first steps saturate the GRU gates)
     weight_decay: float = DEFAULT_WEIGHT_DECAY
     seed: int = 0
     checkpoint_every: int = 500
@@ -94,6 +95,8 @@ class TrainConfig:
             raise ParvoxError(f"--views must be MIN-MAX with 1 <= MIN <= MAX <= 24, got {lo}-{hi}")
         if not self.lr > 0:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
+        if self.lr_warmup < 0:
+            raise ParvoxError(f"--lr-warmup must be at least 0, got {self.lr_warmup}")
         for name in ("backgrounds", "light_jitter", "frame_jitter"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ParvoxError(f"--{name.replace('_', '-')} must be in [0, 1], "
@@ -122,8 +125,12 @@ class TrainConfig:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """Step-wise schedule: the scaled ``lr`` until ``drop_step``, then x 0.1."""
-    return cfg.base_lr if step < cfg.drop_step else cfg.base_lr * LR_DROP_FACTOR
+    """Step-wise schedule: the scaled ``lr`` until ``drop_step``, then x 0.1; during the first
+    ``lr_warmup`` steps it rises linearly to the scaled ``lr`` (step 0 at 1 / lr_warmup)."""
+    lr = cfg.base_lr if step < cfg.drop_step else cfg.base_lr * LR_DROP_FACTOR
+    if step < cfg.lr_warmup:
+        lr *= (step + 1) / cfg.lr_warmup
+    return lr
 
 
 def _build_model(cfg: TrainConfig) -> torch.nn.Module:

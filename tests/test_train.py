@@ -106,6 +106,17 @@ def test_learning_rate_schedule(data: Path, tmp_path: Path) -> None:
         TrainConfig(config="tiny", data="d", out="o", views=(0, 3))
 
 
+def test_learning_rate_warmup_rises_linearly_then_drops() -> None:
+    cfg = TrainConfig(config="tiny", data="d", out="o", lr=1e-3, steps=100, lr_warmup=4,
+                      lr_drop_step=50)
+    assert [learning_rate(cfg, s) for s in (0, 1, 3, 4, 49, 50)] == pytest.approx(
+        [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3, 1e-4])
+    with pytest.raises(ParvoxError, match="--lr-warmup must be at least 0"):
+        TrainConfig(config="tiny", data="d", out="o", lr_warmup=-1)
+    with pytest.raises(ParvoxError, match="--backgrounds must be in"):
+        TrainConfig(config="tiny", data="d", out="o", backgrounds=1.5)
+
+
 def test_iou_and_fscore_values() -> None:
     target = torch.zeros(1, 32, 32, 32)
     target[0, 8:24, 8:24, 8:24] = 1
