@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_data_commands(sub)
     _add_train_command(sub)
+    app = sub.add_parser("app", help="reconstruct in the browser: a local web page")
+    app.add_argument("--checkpoint", help="run folder, checkpoint folder or .safetensors "
+                                          "weights (default: the model shipped in the package)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=7860)
+    app.set_defaults(func=_cmd_app)
+
     plan = sub.add_parser("plan", help="per-layer parallel plan: params, FLOPs, bytes sent")
     plan.add_argument("--config", required=True)
     plan.add_argument("--parallel", default="owt", choices=("ddp", "owt", "owt-overlap"))
@@ -333,6 +341,16 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
                           segment=not args.no_segment)
     for kind, path in written.items():
         print(f"{kind:8s} {path}")
+    return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise ParvoxError(f"--port must be in 1..65535, got {args.port}")
+    from parvox.app import serve
+
+    print(f"parvox app on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    serve(args.checkpoint, args.host, args.port)
     return 0
 
 
