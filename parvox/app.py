@@ -163,12 +163,18 @@ def check_upload(path: str) -> str:
     return path
 
 
-def examples() -> list[list[list[str]]]:
-    """The shared photos and a few real-sample renders, as the page's examples."""
+def examples() -> list[tuple[list[str], str]]:
+    """(files, label) of the page's examples: the shared photos, and three views of three real
+    ShapeNet samples' renders (never trained on)."""
+    from parvox.data.classes import class_name
+
     shared = shared_dir()
-    found = [[[str(p)]] for p in sorted((shared / "photos").glob("*.png"))]
-    renders = sorted((shared / "r2n2-samples" / "ShapeNetRendering").glob("*/*/rendering/00.png"))
-    found += [[[str(p)]] for p in renders[:3]]
+    found = [([str(p)], f"{p.stem} photo") for p in sorted((shared / "photos").glob("*.png"))]
+    models = sorted((shared / "r2n2-samples" / "ShapeNetRendering").glob("*/*/rendering"))
+    for folder in [m for m in models if class_name(m.parent.parent.name) in
+                   ("chair", "car", "airplane")]:
+        views = [str(folder / f"{v:02d}.png") for v in (0, 6, 12)]
+        found.append((views, f"{class_name(folder.parent.parent.name)} renders (3 views)"))
     return found
 
 
@@ -188,10 +194,12 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
                 threshold = gr.Slider(0.1, 0.9, value=MAIN_THRESHOLD, step=0.05,
                                       label="voxel threshold (re-meshes without rerunning)")
                 go = gr.Button("Reconstruct", variant="primary")
-                masks = gr.Gallery(label="mask found in each photo", columns=5, height=200)
+                masks = gr.Gallery(label="mask found in each photo", columns=5, height=220,
+                                   object_fit="contain", allow_preview=False,
+                                   elem_id="masks")
             with gr.Column():
                 viewer = gr.Model3D(label="result (drag to turn)", clear_color=(1, 1, 1, 1),
-                                    height=420)
+                                    height=420, elem_id="viewer")
                 downloads = gr.File(label="download", file_count="multiple")
         grid = gr.State(None)
 
@@ -203,8 +211,10 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
         threshold.release(rec.remesh, [grid, threshold], [viewer, downloads], api_name="remesh")
         found = examples()
         if found:
-            gr.Examples(found, inputs=[files], outputs=outputs, fn=lambda f: run(f, 0.4),
-                        run_on_click=True, cache_examples=False, label="examples")
+            gr.Examples([[paths] for paths, _ in found], inputs=[files], outputs=outputs,
+                        fn=lambda f: run(f, MAIN_THRESHOLD), run_on_click=True,
+                        cache_examples=False, label="examples",
+                        example_labels=[label for _, label in found], elem_id="examples")
     page.queue(default_concurrency_limit=1, max_size=64)
     page.parvox = rec  # for tests
     return page

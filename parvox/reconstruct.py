@@ -125,11 +125,18 @@ def reconstruct(images: list[str], checkpoint: str | os.PathLike[str] | None,
     return _write_outputs(Path(out), prob, mesh, preview(photos, shown, mesh))
 
 
+#: The GLB's surface colour (RGBA): a mid blue that reads on white and dark viewers alike.
+MESH_COLOUR = (96, 136, 196, 255)
+
+
 def mesh_files(mesh: trimesh.Trimesh) -> dict[str, bytes]:
-    """The mesh as OBJ, PLY and GLB (binary glTF 2.0) file contents, by kind."""
+    """The mesh as OBJ, PLY and GLB (binary glTF 2.0, coloured :data:`MESH_COLOUR`) file
+    contents, by kind."""
+    coloured = mesh.copy()
+    coloured.visual = trimesh.visual.ColorVisuals(coloured, face_colors=MESH_COLOUR)
     return {"obj": trimesh.exchange.obj.export_obj(mesh).encode(),
             "ply": trimesh.exchange.ply.export_ply(mesh),
-            "glb": trimesh.exchange.gltf.export_glb(trimesh.Scene(mesh))}
+            "glb": trimesh.exchange.gltf.export_glb(trimesh.Scene(coloured))}
 
 
 def _write_outputs(out: Path, prob: np.ndarray, mesh: trimesh.Trimesh,

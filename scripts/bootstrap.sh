@@ -11,8 +11,9 @@ ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1 || ls /usr/lib/*/dri/*_dri.so >/
     || need_apt+=(libgl1-mesa-dri)
 ldconfig -p | grep -q 'libgbm.so' || need_apt+=(libgbm1)
 ldconfig -p | grep -q 'libGL.so.1' || need_apt+=(libgl1)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)  # the browser test of parvox app
 if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "[bootstrap] installing system packages for headless OpenGL: ${need_apt[*]}"
+    echo "[bootstrap] installing system packages (headless OpenGL, Chromium): ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
