@@ -63,9 +63,12 @@ def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh
 
 
 def _tile(image: np.ndarray) -> np.ndarray:
-    """uint8 (137, 137, 3): ``image`` (h, w, 3) scaled to fit, centred on white."""
+    """uint8 (137, 137, 3): ``image`` (h, w, 3) scaled (up or down) to fit, centred on
+    white."""
     pil = Image.fromarray(image)
-    pil.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.LANCZOS)
+    scale = PREVIEW_SIZE / max(pil.size)
+    size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
+    pil = pil.resize(size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR)
     tile = Image.new("RGB", (PREVIEW_SIZE, PREVIEW_SIZE), "white")
     tile.paste(pil, ((PREVIEW_SIZE - pil.width) // 2, (PREVIEW_SIZE - pil.height) // 2))
     return np.asarray(tile)
