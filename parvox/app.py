@@ -112,6 +112,7 @@ class Reconstructor:
             raise gr.Error(one_line(exc), print_exception=False) from None
         gallery = [(p.mask_overlay(), f"{Path(p.path).name}: mask from {p.mask_source}")
                    for p in photos]
+        release_memory()
         return gallery, glb, downloads, prob
 
     def remesh(self, prob: np.ndarray | None, threshold: float) -> tuple:
@@ -125,6 +126,32 @@ class Reconstructor:
         except ParvoxError as exc:
             raise gr.Error(one_line(exc), print_exception=False) from None
         return glb, downloads
+
+
+def _libc() -> Any:
+    """glibc, or None elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def limit_arenas(count: int = 2) -> None:
+    """At most ``count`` malloc arenas (glibc's M_ARENA_MAX): the request threads share them
+    instead of each growing its own."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(-8, count)  # M_ARENA_MAX
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the system (glibc keeps freed arena memory, so a burst of
+    requests would otherwise leave the server that much larger for good)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def one_line(exc: BaseException) -> str:
@@ -195,7 +222,7 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
                                       label="voxel threshold (re-meshes without rerunning)")
                 go = gr.Button("Reconstruct", variant="primary")
                 masks = gr.Gallery(label="mask found in each photo", columns=5, height=220,
-                                   object_fit="contain", allow_preview=False,
+                                   object_fit="contain", allow_preview=False, preview=False,
                                    elem_id="masks")
             with gr.Column():
                 viewer = gr.Model3D(label="result (drag to turn)", clear_color=(1, 1, 1, 1),
@@ -223,6 +250,7 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
 def serve(checkpoint: str | None = None, host: str = HOST, port: int = PORT,
           block: bool = True) -> Any:
     """Build and launch the page; returns it (``block=False`` returns at once)."""
+    limit_arenas()
     page = build(checkpoint)
     shared = shared_dir()
     import gradio as gr

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 CHROMIUM = Path("/usr/bin/chromium")
-#: A viewer whose canvas has at least this share of non-background pixels shows a shape (its
-#: label and icons alone cover under 1 %).
-SHAPE_SHARE = 0.03
+#: A viewer whose canvas, below the band of its label and icons (:data:`LABEL_ROWS`), has at
+#: least this share of non-background pixels shows a shape.
+SHAPE_SHARE = 0.003
+LABEL_ROWS = 40
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
                  "--enable-unsafe-swiftshader", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic",
@@ -35,13 +36,14 @@ class BrowserRun:
 
 
 def shape_share(png: bytes) -> float:
-    """Share of a screenshot's pixels that differ from its most common colour (the clear
-    colour of the viewer)."""
+    """Share of a viewer screenshot's pixels, below its label, that differ from its most common
+    colour (the clear colour of the viewer)."""
     import io
 
     from PIL import Image
 
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[LABEL_ROWS:]
+    rgb = rgb.reshape(-1, 3).astype(int)
     colours, counts = np.unique(rgb, axis=0, return_counts=True)
     background = colours[counts.argmax()]
     return float((np.abs(rgb - background).max(axis=1) > 24).mean())

@@ -185,3 +185,18 @@ def test_reconstruct_cli_masks_and_errors(tmp_path: Path, checkpoint: Path) -> N
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and culprit in lines[0] and "Traceback" not in proc.stderr
         assert not bad.exists()  # nothing half-written
+
+
+def test_the_shipped_model_loads_and_fits_its_budget() -> None:
+    from parvox.pretrained import WEIGHTS_FILE
+
+    assert WEIGHTS_FILE.is_file(), "the package ships parvox/weights/small-procedural.safetensors"
+    assert WEIGHTS_FILE.stat().st_size <= 25e6
+    tensors, meta = read_weights(WEIGHTS_FILE)
+    assert meta["config"] == "small" and meta["step"] > 0 and meta["samples"] > 0
+    assert all(t.dtype == torch.float16 for t in tensors.values() if t.is_floating_point())
+    model, _ = load_weights("pretrained")
+    views = torch.rand(1, 2, 3, model.config.image_size, model.config.image_size)
+    with torch.no_grad():
+        prob = torch.softmax(model(views), dim=1)[:, 1]
+    assert prob.shape == (1, 32, 32, 32) and torch.isfinite(prob).all()
