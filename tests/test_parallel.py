@@ -64,6 +64,13 @@ def worst(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> tuple[float
     return max((((a[k] - b[k]).norm() / a[k].norm().clamp(min=1e-30)).item(), k) for k in a)
 
 
+def overall(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    """Relative error of all parameters together: |a - b| / |a| over every tensor."""
+    diff = sum(float((a[k] - b[k]).double().norm() ** 2) for k in a)
+    norm = sum(float(a[k].double().norm() ** 2) for k in a)
+    return (diff / max(norm, 1e-60)) ** 0.5
+
+
 @pytest.fixture(scope="module")
 def single64(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("single64") / "run"
@@ -87,11 +94,15 @@ def test_parity_float32(data: Path, tmp_path: Path) -> None:
     parvox_train(data, tmp_path / "one")
     parvox_train(data, tmp_path / "ddp", "--nproc", "2")
     parvox_train(data, tmp_path / "owt", "--parallel", "owt", "--nproc", "2")
-    one = params(tmp_path / "one")
-    ddp_error, _ = worst(one, params(tmp_path / "ddp"))
-    error, name = worst(one, params(tmp_path / "owt"))
-    assert error < max(3 * ddp_error, 1e-5), f"{name}: {error:.2e} vs DDP's {ddp_error:.2e}"
-    assert error < 1e-2
+    one, ddp, owt = (params(tmp_path / name) for name in ("one", "ddp", "owt"))
+    # float32 rounding, amplified by Adam on parameters with near-zero gradients (gate biases),
+    # differs with the reduction order: owt's on one tensor can exceed DDP's by 10x on CPUs
+    # without AVX-512 (seen on an AVX2 EPYC), so the whole model is compared with DDP's error
+    # and each tensor with a fixed bound; exactness is the float64 tests' job (1e-10)
+    ddp_error, owt_error = overall(one, ddp), overall(one, owt)
+    assert owt_error < max(3 * ddp_error, 1e-5), f"{owt_error:.2e} vs DDP's {ddp_error:.2e}"
+    error, name = worst(one, owt)
+    assert error < 1e-2, f"{name}: {error:.2e}"
 
 
 def test_checkpoint_resumes_at_any_world_size(data: Path, single64: Path,
