@@ -206,8 +206,9 @@ def test_a_full_disk_stops_the_build_even_with_skip_bad(tmp_path: Path,
 def test_reconstruct_into_a_read_only_folder(unprivileged: list[str], checkpoint: Path,
                                              tmp_path: Path) -> None:
     photo = tmp_path / "photo.png"
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(photo)
+    picture = np.full((64, 64, 3), 220, np.uint8)  # an object on a plain wall
+    picture[16:48, 20:44] = np.random.default_rng(0).integers(0, 120, (32, 24, 3))
+    Image.fromarray(picture).save(photo)
     out = tmp_path / "rec"
     out.mkdir()
     with read_only(out):
@@ -222,7 +223,9 @@ def test_a_full_disk_during_reconstruct_leaves_nothing(checkpoint: Path, tmp_pat
     from parvox.reconstruct import reconstruct
 
     photo = tmp_path / "photo.png"
-    Image.new("RGB", (64, 64), (120, 60, 30)).save(photo)
+    picture = Image.new("RGB", (64, 64), (220, 220, 220))
+    picture.paste((120, 60, 30), (16, 20, 48, 44))  # an object on a plain wall
+    picture.save(photo)
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
