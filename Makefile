@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -24,6 +24,10 @@ lint: $(STAMP)
 # ~3 min without touching docs/: .venv/bin/python bench/report.py --quick --out /tmp/bench/BENCHMARKS.md
 bench: $(STAMP)
 	$(PY) bench/report.py
+
+# make fuzz — bench/fuzz_readers.py: 10,400 mutated files through every reader of outside input
+fuzz: $(STAMP)
+	$(PY) bench/fuzz_readers.py --cases-per-reader 800
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache
