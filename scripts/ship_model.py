@@ -54,9 +54,13 @@ def run_facts(run: Path) -> dict:
     """Steps, samples, training seconds and the config of a run (from its log and config)."""
     config = json.loads((run / "config.json").read_text())
     steps = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+    from parvox.checkpoint import list_checkpoints
+
+    kept = list_checkpoints(run)[-1][0]  # what is exported: steps logged after it are not in it
     last = {}
     for entry in steps:  # a resumed run logs again from its checkpoint: keep each step once
-        last[entry["step"]] = entry
+        if entry["step"] <= kept:
+            last[entry["step"]] = entry
     return {"config": config, "steps": max(last), "samples": max(last) * config["batch"],
             "train_s": sum(e["step_s"] for e in last.values()),
             "final_loss": last[max(last)]["loss"]}
