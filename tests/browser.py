@@ -82,8 +82,6 @@ def visit(url: str, *, upload: Path | None = None, example: int | None = None,
                 page.wait_for_timeout(100)
             run.seconds_to_3d = time.perf_counter() - start
             if screenshot is not None:
-                canvas.screenshot(path=str(screenshot.with_suffix(".canvas.png")))
-            if screenshot is not None:
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(screenshot), full_page=True)
         finally:
