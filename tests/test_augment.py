@@ -118,3 +118,14 @@ def test_augmented_samples_are_a_function_of_the_key_and_evaluation_ignores_them
     test_aug = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=False, views=2,
                            augment=aug)
     assert np.array_equal(test_plain[3]["images"], test_aug[3]["images"])
+
+
+@needs_samples
+def test_protocol_view_is_the_datasets_test_view() -> None:
+    from parvox.data.dataset import load_rgba, protocol_view
+
+    test = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=False, views=2,
+                       image_size=64)
+    ref = test.models[3]
+    view = protocol_view(load_rgba(test.layout.image_path(ref, 1)), 64)
+    assert np.array_equal(view.numpy(), test[3]["images"][1].numpy())

@@ -321,11 +321,7 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
 
     def _resize(self, images: torch.Tensor) -> torch.Tensor:
         """Resize float32 (V, 3, h, w) images to (V, 3, image_size, image_size)."""
-        if images.shape[-2:] == (self.image_size, self.image_size):
-            return images
-        size = (self.image_size, self.image_size)
-        out = F.interpolate(images, size=size, mode="bilinear", align_corners=False, antialias=True)
-        return out.clamp_(0.0, 1.0)
+        return _resize_views(images, self.image_size)
 
     def _voxels(self, ref: ModelRef) -> np.ndarray:
         """float32 (32, 32, 32) occupancy of ``ref``, indexed [x, y, z]."""
@@ -399,8 +395,13 @@ def protocol_view(rgba: np.ndarray, image_size: int) -> torch.Tensor:
     left = int(0.5 * (width - CROP_SIZE + 1))
     crop = rgba[top : top + CROP_SIZE, left : left + CROP_SIZE]
     image = torch.from_numpy(_composite(crop, np.full(3, TEST_BACKGROUND, np.float32)))
-    if image.shape[-1] == image_size:
-        return image
-    out = F.interpolate(image[None], size=(image_size, image_size), mode="bilinear",
-                        align_corners=False, antialias=True)
-    return out[0].clamp_(0.0, 1.0)
+    return _resize_views(image[None], image_size)[0]
+
+
+def _resize_views(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize float32 (V, 3, h, w) images to (V, 3, size, size): bilinear, antialiased."""
+    if images.shape[-2:] == (size, size):
+        return images
+    out = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
+                        antialias=True)
+    return out.clamp_(0.0, 1.0)
