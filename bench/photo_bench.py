@@ -43,6 +43,7 @@ from parvox.data.dataset import load_rgba, protocol_view
 from parvox.data.layout import R2N2Layout
 from parvox.errors import DataError
 from parvox.evaluate import MAIN_THRESHOLD, load_model
+from parvox.metrics import iou
 from parvox.photo import RENDER_SIZE, frame_object, prepare_photo, prepare_rgb
 from parvox.progress import markdown_table
 from parvox.shared import shared_dir
@@ -137,9 +138,8 @@ def predict(model: torch.nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
 
 
 def voxel_iou(prob: torch.Tensor, target: np.ndarray) -> float:
-    pred = prob.numpy() >= MAIN_THRESHOLD
-    union = (pred | target).sum()
-    return float((pred & target).sum() / union) if union else 1.0
+    """IoU@0.4 of a (32, 32, 32) probability grid against bool occupancy (parvox.metrics)."""
+    return float(iou(prob[None], torch.from_numpy(target)[None].float(), MAIN_THRESHOLD))
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:

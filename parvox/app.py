@@ -98,15 +98,13 @@ class Reconstructor:
         """The page's main call: (mask gallery, GLB, downloads, kept grid)."""
         import gradio as gr
 
+        progress = progress or (lambda *args, **kwargs: None)
         try:
-            if progress is not None:
-                progress(0.1, desc="finding the object")
+            progress(0.1, desc="finding the object")
             photos = self.photos(files)
-            if progress is not None:
-                progress(0.5, desc="running the network")
+            progress(0.5, desc="running the network")
             prob = self.predict(photos)
-            if progress is not None:
-                progress(0.8, desc="making the mesh")
+            progress(0.8, desc="making the mesh")
             glb, downloads = self.files(prob, threshold)
         except ParvoxError as exc:
             raise gr.Error(one_line(exc), print_exception=False) from None
