@@ -1,0 +1,117 @@
+"""bench/links.py and bench/netns.py: training over a rate-limited loopback in a private
+network namespace (skipped where the namespace cannot be made: needs root, unshare, ip, tc)."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import links  # noqa: E402
+import throughput  # noqa: E402
+from netns import in_rate_limited_namespace, namespace_available  # noqa: E402
+
+from parvox.data.builder import build_dataset, procedural_jobs  # noqa: E402
+
+
+@pytest.fixture
+def namespace() -> None:
+    """Skip where a rate-limited network namespace cannot be made (root, unshare, ip, tc)."""
+    if not namespace_available():
+        pytest.skip("cannot make a network namespace here (needs root, unshare, ip and tc)")
+
+
+def test_command_has_the_rate_limit_and_keeps_the_arguments() -> None:
+    inner = ["python", "-c", "print('a b; c')", "--out", "/tmp/x y"]
+    cmd = in_rate_limited_namespace(inner, 2.5)
+    assert cmd[:4] == ["unshare", "-n", "sh", "-c"] and len(cmd) == 5
+    script = cmd[4]
+    assert "ip link set lo up" in script
+    assert "tc qdisc add dev lo root tbf rate 2.5gbit burst 1mb latency 100ms" in script
+    assert script.endswith("exec " + shlex.join(inner))
+    assert shlex.split(script.split("exec ", 1)[1]) == inner  # quoting survives
+    unlimited = in_rate_limited_namespace(inner, None)[4]
+    assert "ip link set lo up" in unlimited and "tc " not in unlimited
+    with pytest.raises(ValueError):
+        in_rate_limited_namespace(inner, 0)
+    with pytest.raises(ValueError):
+        in_rate_limited_namespace([], 1)
+
+
+def test_parse_links() -> None:
+    assert links.parse_links("1,10,25,unlimited") == [1.0, 10.0, 25.0, None]
+    assert links.auto_flags(None, 1e-4) == []
+    assert links.auto_flags(25, 1.5e-4) == ["--link-gbps", "25", "--link-latency-us", "150.0"]
+    with pytest.raises(ValueError):
+        links.parse_links("-1")
+
+
+def test_predictions_call_the_cost_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The call into ``parvox.parallel.cost`` (a stand-in here: the API as agreed), and the
+    table's columns for a row with and without a prediction."""
+    calls = []
+
+    class Link:
+        def __init__(self, bandwidth: float, latency: float) -> None:
+            self.bandwidth, self.latency = bandwidth, latency
+
+        @classmethod
+        def from_gbits(cls, gbits: float, latency_s: float = 0.0) -> Link:
+            return cls(gbits * 1e9 / 8, latency_s)
+
+    def predict_step(config, plan, nproc, batch, views, link, compute_s, bf16=False):
+        calls.append((config, plan, nproc, batch, views, link.bandwidth, link.latency, bf16))
+        return compute_s + 1e6 / link.bandwidth
+
+    import parvox.parallel
+
+    fake = types.SimpleNamespace(Link=Link, predict_step=predict_step)
+    monkeypatch.setitem(sys.modules, "parvox.parallel.cost", fake)
+    monkeypatch.setattr(parvox.parallel, "cost", fake, raising=False)
+    cost = links.cost_model()
+    assert cost is fake
+    probe = links.Probe(1.0, 64_000_000, 1.0, 2e-4)  # 64 MB/s per rank, 100 µs
+    args = {"config": "tiny", "nproc": 2, "batch": 8, "views": 2, "bf16": False}
+    nominal = links.predict(cost, args, "owt", 1.0, probe, 0.5, probed=False)
+    probed = links.predict(cost, args, "owt", 1.0, probe, 0.5, probed=True)
+    assert nominal == pytest.approx(0.5 + 1e6 / 125e6) and probed == pytest.approx(0.5 + 1 / 64)
+    assert calls[0] == ("tiny", "owt", 2, 8, 2, 125e6, pytest.approx(1e-4), False)
+    assert links.predict(cost, args, "owt", None, probe, 0.5, probed=False) is None
+    assert links.predict(None, args, "owt", 1.0, probe, 0.5, probed=True) is None
+
+    def run(seconds: float) -> throughput.Run:
+        return throughput.Run("tiny", "owt", 2, 8, 2, False, "cpu", [seconds], {})
+
+    result = links.Result("tiny", 2, 8, 2, False, 2, 0, run(0.4), [probe], [
+        links.Row(1.0, "ddp", run(0.5)),
+        links.Row(1.0, "owt", run(0.4), nominal, probed, "owt")], True)
+    table = links.links_table(result)
+    assert "| 1 Gbit/s | ddp | 16.00 | 0.500 | n/a / n/a | n/a / n/a | 0.00 | 1.00 |" in table
+    assert "| 1 Gbit/s | owt | 20.00 | 0.400 | 0.508 / 0.516 | +27 / +29 | 0.00 | 1.25 |" in table
+
+
+def test_exit_code_of_the_inner_command_is_kept(namespace: None) -> None:
+    assert subprocess.run(in_rate_limited_namespace(["false"], 1)).returncode == 1
+    assert subprocess.run(in_rate_limited_namespace(["sh", "-c", "exit 7"], None)).returncode == 7
+    shown = subprocess.run(in_rate_limited_namespace(["tc", "qdisc", "show", "dev", "lo"], 1),
+                           capture_output=True, text=True)
+    assert shown.returncode == 0 and "tbf" in shown.stdout and "1Gbit" in shown.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.multiproc
+def test_one_owt_step_over_a_1_gbit_link(namespace: None, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build_dataset(data, procedural_jobs(2, ["chair", "airplane"]), seed=3, show_progress=False)
+    run, said = links.measure(data, tmp_path / "runs", "tiny", "owt", 2, 4, 1, steps=1, warmup=0,
+                        bf16=False, gbits=1.0)
+    assert len(run.step_times) == 1 and run.step_times[0] > 0
+    assert run.comm["world_size"] == 2 and run.comm["parallel"] == "owt"
+    assert run.bytes_sent > 0
+    assert "tbf rate 1gbit" in run.command and said == ""
