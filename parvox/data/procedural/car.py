@@ -9,13 +9,19 @@ arches, beltline, width), a glass cabin is lofted on top from a roof profile, an
 lights, bumpers, mirrors, spoilers and beds are added per type.  Closed cabins stay solid (the
 glass closes them, as ShapeNetVox32 fills them); open vehicles are frames, tubs and seats with
 exposed wheels.
+Each family is a row of :data:`FAMILIES` (its weight, proportions, builder and options): road
+cars and trucks share :func:`_road_car` with per-family parameters (open or closed body, what
+sits behind the cab, extras), the open frames have builders of their own; ``build`` draws a row
+and calls its builder.
 Frame: length along X with the front (hood, windshield) toward +X, as in the ShapeNetVox32 car
 sample; width along Z; wheels on y = 0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -40,6 +46,8 @@ from .primitives import (
     tube,
 )
 
+Range = tuple[float, float]
+
 
 @dataclass
 class Car:
@@ -59,136 +67,115 @@ class Car:
     paint: Material = pal.Material((200, 0, 0), 0.8)
 
 
-#: kind -> (weight, L, W / L, roof, belt / roof, cabin fractions (a, b, c, d) of L, wheel r).
-#: Weights are percentages of the class; open frames (racer ... horseless) ignore the cabin.
-#: The mix follows ShapeNet's car synset (02958343), which is mostly closed road cars: its
-#: sub-synsets are chiefly sedans, coupés and sports cars, racers, convertibles, station wagons,
-#: jeeps, hatchbacks, minivans, limousines and cabs (ShapeNetCore taxonomy; docs/DATA.md).
-KINDS: dict[str, tuple] = {
-    # closed-cabin road cars (71 %)
-    "sedan": (20, (4.2, 5.2), (0.35, 0.45), (1.3, 1.6), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
-             (0.3, 0.36)),
-    "sports": (11, (4.0, 4.7), (0.42, 0.54), (1.0, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
-              (0.31, 0.36)),
-    "supercar": (5, (4.2, 4.8), (0.44, 0.5), (0.98, 1.2), (0.55, 0.65), (0.62, 0.5, 0.35, 0.15),
-                (0.32, 0.36)),
-    "suv": (11, (4.2, 5.1), (0.37, 0.46), (1.6, 2.0), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
-           (0.36, 0.42)),
-    "hatch": (9, (3.4, 4.3), (0.4, 0.52), (1.4, 1.75), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
-             (0.28, 0.33)),
-    "wagon": (5, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
-             (0.3, 0.35)),
-    "van": (4, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
-           (0.32, 0.38)),
-    "pickup": (6, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62), (0.72, 0.6, 0.42, 0.38),
-              (0.38, 0.44)),
-    # unusual closed cars: bubble, micro and kei cars, stretch limousines, minibuses (4.5 %)
-    "bubble": (0.5, (1.6, 2.6), (0.55, 0.75), (1.15, 1.45), (0.45, 0.55), (0.5, 0.5, 0.4, 0.4),
-              (0.14, 0.2)),
-    "micro": (1.0, (1.5, 3.0), (0.55, 0.62), (1.25, 1.65), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
-             (0.25, 0.29)),
-    "kei": (0.5, (3.2, 3.5), (0.42, 0.47), (1.6, 1.8), (0.45, 0.52), (0.86, 0.76, 0.03, 0.0),
-           (0.26, 0.29)),
-    "limo": (1.5, (5.8, 9.0), (0.26, 0.3), (1.4, 1.5), (0.6, 0.66), (0.72, 0.64, 0.2, 0.14),
-            (0.33, 0.37)),
-    "minibus": (1.0, (4.8, 6.2), (0.33, 0.4), (2.3, 2.8), (0.38, 0.48), (0.96, 0.88, 0.03, 0.01),
-               (0.33, 0.38)),
-    # open-top road cars and classics (12.5 %)
-    "jeep": (3, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
-            (0.36, 0.42)),
-    "convertible": (5, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72), (0.66, 0.56, 0.3, 0.2),
-                   (0.3, 0.35)),
-    "roadster": (2, (3.6, 4.3), (0.43, 0.5), (1.05, 1.2), (0.66, 0.76), (0.6, 0.5, 0.3, 0.25),
-                (0.3, 0.34)),
-    "tbucket": (0.5, (3.2, 3.8), (0.45, 0.52), (1.1, 1.35), (0.5, 0.6), (0.5, 0.5, 0.4, 0.4),
-               (0.36, 0.42)),
-    "vintage": (1, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
-               (0.36, 0.42)),
-    "hotrod": (1, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62), (0.45, 0.4, 0.18, 0.12),
-              (0.3, 0.42)),
-    # trucks (3 %)
-    "flatbed": (0.5, (5.2, 7.0), (0.32, 0.38), (1.9, 2.4), (0.5, 0.58), (0.84, 0.74, 0.6, 0.57),
-               (0.38, 0.44)),
-    "truck": (0.5, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55), (0.99, 0.9, 0.75, 0.72),
-             (0.45, 0.52)),
-    "boxtruck": (0.5, (6.0, 8.5), (0.28, 0.34), (2.5, 3.0), (0.42, 0.5), (0.99, 0.9, 0.76, 0.74),
-                (0.45, 0.52)),
-    "semi": (0.5, (5.8, 7.0), (0.36, 0.43), (3.0, 3.9), (0.36, 0.44), (0.99, 0.93, 0.64, 0.62),
-            (0.5, 0.55)),
-    "monster": (1, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78), (0.72, 0.6, 0.42, 0.38),
-               (0.7, 0.9)),
-    # racing cars and open frames (9 %)
-    "racer": (5, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
-             (0.3, 0.35)),
-    "dragster": (0.5, (6.5, 8.5), (0.17, 0.21), (1.8, 2.5), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
-                (0.55, 0.65)),
-    "sprint": (0.5, (3.6, 4.2), (0.48, 0.56), (1.8, 2.1), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
-              (0.42, 0.48)),
-    "streamliner": (0.3, (7.0, 11.0), (0.09, 0.13), (1.6, 2.2), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
-                   (0.3, 0.38)),
-    "golf": (0.7, (2.3, 3.6), (0.4, 0.5), (1.75, 1.95), (0.45, 0.52), (0.5, 0.5, 0.4, 0.4),
-            (0.2, 0.26)),
-    "kart": (0.5, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
-            (0.12, 0.14)),
-    "buggy": (1.0, (3.2, 3.9), (0.45, 0.52), (1.5, 1.7), (0.3, 0.35), (0.7, 0.6, 0.3, 0.25),
-             (0.33, 0.4)),
-    "horseless": (0.5, (2.6, 3.6), (0.42, 0.52), (1.7, 2.3), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
-                 (0.38, 0.5)),
-}
-
-#: kinds that may be lifted on big tyres or lowered on the ground
-_LIFTABLE = ("suv", "pickup", "jeep", "van", "hatch", "wagon")
-_LOWERABLE = ("sedan", "sports", "hatch", "wagon", "hotrod", "limo", "convertible")
+#: adds a family's body (and, for the families that place their own, its wheels) to the builder
+Builder = Callable[[ShapeBuilder, np.random.Generator, Car], None]
+#: adds what a road car or truck carries behind its cab, given the height of its floor
+Rear = Callable[[ShapeBuilder, np.random.Generator, Car, float], None]
 
 
-def _sample(rng: np.random.Generator) -> Car:
-    """Sample a car type and its proportions."""
-    names = list(KINDS)
-    w = np.array([KINDS[n][0] for n in names])
-    kind = str(rng.choice(names, p=w / w.sum()))
-    _, lr, wr, rr, br, cab, wheel_r = KINDS[kind]
-    length = rng.uniform(*lr)
-    roof = rng.uniform(*rr)
+@dataclass(frozen=True)
+class Family:
+    """One structural family of cars: a row of :data:`FAMILIES`.
+
+    Ranges are drawn uniformly; x fractions run from the rear end (0) to the front (1).
+    """
+
+    name: str  # recorded as the shape's subtype
+    weight: float  # percent of the class
+    length: Range  # metres
+    width: Range  # fraction of the length
+    roof: Range  # roof height, metres
+    belt: Range  # beltline height, fraction of the roof height
+    cab: tuple[float, float, float, float]  # Car.cab as fractions of the length, before jitter
+    wheel_r: Range  # wheel radius, metres
+    build: Builder
+    wheels: float | None = 0.0  # _wheels pushed this far outboard; None: ``build`` places them
+    liftable: bool = False  # may be lifted on big tyres (see _stance)
+    lowerable: bool = False  # may be slammed (see _stance)
+    width_m: Range | None = None  # absolute width (metres) replacing the ratio's
+    compact: bool = False  # city car: at most 0.8 L wide; roof, belt, wheels, clearance capped
+    overhangs: tuple[Range, Range] | None = None  # (front, rear) fractions of L, else the default
+    tractor: bool = False  # the rear range of ``overhangs`` places the rear axle itself
+    tandem: bool = False  # a second rear axle half the time
+
+
+#: overhangs (front, rear) of short city cars and hatchbacks, and of long trucks and open frames
+_SHORT: tuple[Range, Range] = ((0.08, 0.14), (0.04, 0.1))
+_LONG: tuple[Range, Range] = ((0.05, 0.18), (0.1, 0.3))
+
+
+def _sample(rng: np.random.Generator) -> tuple[Family, Car]:
+    """Draw a family of :data:`FAMILIES` by weight, then its proportions."""
+    w = np.array([f.weight for f in FAMILIES])
+    f = FAMILIES[int(rng.choice(len(FAMILIES), p=w / w.sum()))]
+    length = rng.uniform(*f.length)
+    roof = rng.uniform(*f.roof)
     jitter = rng.uniform(-0.04, 0.04, 4)
-    cab_x = tuple(float(np.clip(c + j, 0.0, 1.0) * length) for c, j in zip(cab, jitter,
+    cab_x = tuple(float(np.clip(c + j, 0.0, 1.0) * length) for c, j in zip(f.cab, jitter,
                                                                              strict=True))
-    wr_ = rng.uniform(*wheel_r)
-    clear = {"racer": 0.06, "kart": 0.04, "monster": wr_ * rng.uniform(1.2, 1.5),
-             "buggy": wr_ * rng.uniform(0.7, 0.9), "golf": rng.uniform(0.15, 0.25),
-             "supercar": wr_ * rng.uniform(0.25, 0.4)}.get(kind, wr_ * rng.uniform(0.35, 0.7))
-    belt = roof * rng.uniform(*br)
+    wheel_r = rng.uniform(*f.wheel_r)
+    clear = _clearance(rng, f.name, wheel_r)
+    belt = roof * rng.uniform(*f.belt)
+    clear, belt, roof, wheel_r = _stance(rng, f, clear, belt, roof, wheel_r)
+    width = length * rng.uniform(*f.width)
+    if f.width_m is not None:  # a limo is stretched, not widened; city cars are narrow
+        width = rng.uniform(*f.width_m)
+    if f.compact:  # city cars down to nearly cubic bubble cars
+        width = min(width, 0.8 * length)
+        roof, belt = min(roof, 0.9 * length), min(belt, 0.5 * length)
+        wheel_r = min(wheel_r, 0.06 + 0.08 * length)
+        clear = min(clear, 0.6 * wheel_r)
+    car = Car(f.name, length, width, clear, belt, roof,
+              cab_x, wheel_r, hood_drop=rng.uniform(0.0, 0.25), tail_drop=rng.uniform(0.0, 0.15),
+              paint=pal.paint(rng))
+    car.axles = _axles(rng, f, length, wheel_r)
+    return f, car
+
+
+def _clearance(rng: np.random.Generator, kind: str, wheel_r: float) -> float:
+    """Ground clearance (metres): a set height for racers and karts, a range for golf carts,
+    else a multiple of the wheel radius.
+
+    All five draws are made for every family, in this order: the datasets already built from
+    this generator depend on them, so skipping the unused ones would change every later draw.
+    """
+    special = {"racer": 0.06, "kart": 0.04, "monster": wheel_r * rng.uniform(1.2, 1.5),
+               "buggy": wheel_r * rng.uniform(0.7, 0.9), "golf": rng.uniform(0.15, 0.25),
+               "supercar": wheel_r * rng.uniform(0.25, 0.4)}
+    return special.get(kind, wheel_r * rng.uniform(0.35, 0.7))
+
+
+def _stance(rng: np.random.Generator, f: Family, clear: float, belt: float, roof: float,
+            wheel_r: float) -> tuple[float, float, float, float]:
+    """Lift an off-roader on big tyres or slam a road car: ``(clear, belt, roof, wheel_r)``.
+
+    One draw decides for every family: below 0.45 a liftable car is lifted, else below 0.35 a
+    lowerable one is slammed, so a family that is both (hatch, wagon) is never slammed.
+    """
     mode = rng.random()
-    if kind in _LIFTABLE and mode < 0.45:  # lifted off-roader on big tyres
+    if f.liftable and mode < 0.45:  # lifted off-roader on big tyres
         lift = rng.uniform(0.2, 0.6)
-        wr_ *= rng.uniform(1.1, 1.35)
+        wheel_r *= rng.uniform(1.1, 1.35)
         clear, belt, roof = clear + lift, belt + lift, roof + lift
-    elif kind in _LOWERABLE and mode < 0.35:  # slammed
+    elif f.lowerable and mode < 0.35:  # slammed
         drop = max(0.0, min(clear - 0.04, rng.uniform(0.05, 0.25)))
         clear, belt, roof = clear - drop, belt - drop, roof - drop
-    width = length * rng.uniform(*wr)
-    if kind in ("micro", "bubble"):  # city cars down to nearly cubic bubble cars
-        width = min(rng.uniform(1.0, 1.7), 0.8 * length)
-        roof, belt = min(roof, 0.9 * length), min(belt, 0.5 * length)
-        wr_ = min(wr_, 0.06 + 0.08 * length)
-        clear = min(clear, 0.6 * wr_)
-    elif kind == "limo":  # stretched: the length grows, the width does not
-        width = rng.uniform(1.8, 2.0)
-    car = Car(kind, length, width, clear, belt, roof,
-              cab_x, wr_, hood_drop=rng.uniform(0.0, 0.25), tail_drop=rng.uniform(0.0, 0.15),
-              paint=pal.paint(rng))
-    overhang_f, overhang_r = rng.uniform(0.12, 0.22), rng.uniform(0.1, 0.22)
-    if kind in ("hatch", "micro", "kei", "bubble"):
-        overhang_f, overhang_r = rng.uniform(0.08, 0.14), rng.uniform(0.04, 0.1)
-    if kind in ("truck", "kart", "buggy", "monster", "boxtruck", "minibus", "golf", "horseless",
-                "sprint", "tbucket", "flatbed"):
-        overhang_f, overhang_r = rng.uniform(0.05, 0.18), rng.uniform(0.1, 0.3)
-    car.axles = [length * overhang_r + wr_, length * (1 - overhang_f) - wr_]
-    if kind == "semi":
-        overhang_f = rng.uniform(0.04, 0.08)
-        car.axles = [length * rng.uniform(0.12, 0.2), length * (1 - overhang_f) - wr_]
-    if kind in ("truck", "semi", "boxtruck") and rng.random() < 0.5:
-        car.axles.insert(1, car.axles[0] + 2.3 * wr_)
-    return car
+    return clear, belt, roof, wheel_r
+
+
+def _axles(rng: np.random.Generator, f: Family, length: float, wheel_r: float) -> list[float]:
+    """Axle x positions: the default overhangs or the family's (drawn after the default pair,
+    which every family draws), a tractor's rear axle under its fifth wheel, maybe a tandem."""
+    front, rear = rng.uniform(0.12, 0.22), rng.uniform(0.1, 0.22)
+    if f.overhangs is not None:
+        front, rear = rng.uniform(*f.overhangs[0]), rng.uniform(*f.overhangs[1])
+    if f.tractor:
+        axles = [length * rear, length * (1 - front) - wheel_r]
+    else:
+        axles = [length * rear + wheel_r, length * (1 - front) - wheel_r]
+    if f.tandem and rng.random() < 0.5:
+        axles.insert(1, axles[0] + 2.3 * wheel_r)
+    return axles
 
 
 def _body_profile(c: Car, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -251,8 +238,8 @@ def _wheels(b: ShapeBuilder, rng: np.random.Generator, c: Car, outboard: float =
 
 
 def _details(b: ShapeBuilder, rng: np.random.Generator, c: Car, top: np.ndarray,
-             rear_y: float | None = None) -> None:
-    """Headlights, tail lights (at ``rear_y`` when given), bumpers and mirrors."""
+             rear_y: float | None = None, mirrors: bool = True) -> None:
+    """Headlights, tail lights (at ``rear_y`` when given), bumpers and (``mirrors``) mirrors."""
     lamp = pal.Material((240, 240, 225), 0.9)
     red = pal.Material((170, 20, 20), 0.8)
     yf, yr = top[-1] - 0.12, (top[0] - 0.12 if rear_y is None else rear_y)
@@ -264,13 +251,13 @@ def _details(b: ShapeBuilder, rng: np.random.Generator, c: Car, top: np.ndarray,
     if rng.random() < 0.6:
         for x in (-c.L / 2 - 0.04, c.L / 2 + 0.04):
             b.add(box((0.12, 0.14, c.W * 0.92), (x, c.clear + 0.2, 0)), dark)
-    if c.kind not in ("racer", "convertible", "roadster"):
+    if mirrors:
         xm = c.cab[0] - c.L / 2 - 0.05
         for s in (-1, 1):
             b.add(box((0.1, 0.1, 0.16), (xm, top[-6] + 0.08, s * (c.W / 2 + 0.06))), c.paint)
 
 
-def _pickup_bed(b: ShapeBuilder, c: Car, floor: float) -> None:
+def _pickup_bed(b: ShapeBuilder, rng: np.random.Generator, c: Car, floor: float) -> None:
     """Open load bed behind the cab: floor, sides and tailgate (hollow)."""
     x0, x1 = -c.L / 2, c.cab[3] - c.L / 2 - 0.05
     t = 0.06
@@ -282,7 +269,8 @@ def _pickup_bed(b: ShapeBuilder, c: Car, floor: float) -> None:
     b.add(box_between((x0, y0, -c.W / 2), (x0 + t, y1, c.W / 2)), c.paint)
 
 
-def _open_cockpit(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+def _open_cockpit(b: ShapeBuilder, rng: np.random.Generator, c: Car,
+                  roll_bar: bool = False) -> None:
     """Convertible/jeep: windshield frame, seats and (jeep) a roll bar instead of a roof."""
     glass = pal.glass(rng)
     xw = c.cab[0] - c.L / 2
@@ -292,7 +280,7 @@ def _open_cockpit(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
         xs = xw - 0.7
         b.add(box((0.5, 0.12, 0.5), (xs, c.belt - 0.05, s * c.W * 0.22)), seat)
         b.add(box((0.12, 0.55, 0.5), (xs - 0.3, c.belt + 0.15, s * c.W * 0.22)), seat)
-    if c.kind == "jeep":
+    if roll_bar:
         xr = xw - 1.3
         for s in (-1, 1):
             b.add(cylinder((xr, c.belt - 0.1, s * c.W * 0.42), (xr, c.roof, s * c.W * 0.42),
@@ -338,8 +326,8 @@ def _racer(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                         n=5), c.paint)
 
 
-def _vintage(b: ShapeBuilder, c: Car) -> None:
-    """Separate flowing fenders over the wheels and running boards."""
+def _fenders(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Vintage car: separate flowing fenders over the wheels and running boards (no draws)."""
     for s in (-1, 1):
         z = s * (c.W / 2 - 0.12)
         for ax in c.axles:
@@ -409,9 +397,9 @@ def _monster(b: ShapeBuilder, c: Car) -> None:
                            (ax - c.L / 2, c.clear + 0.1, s_ * c.W * 0.3), 0.06, m=6), frame)
 
 
-def _cab_over(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
-    """Cab-over truck: a tall cab at the front on a ladder chassis, and behind it a cargo box
-    (box truck) or the bare frame with fuel tanks, exhaust stacks and a fifth wheel (tractor)."""
+def _cab_over(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> tuple[float, float, Material]:
+    """Cab-over truck's front: a tall cab at the front on a ladder chassis.  Returns the x of
+    the cab's back, the chassis height and the frame's material."""
     x0 = c.cab[3] - c.L / 2  # back of the cab
     x1 = c.L / 2
     bot = c.wheel_r * rng.uniform(0.9, 1.3)
@@ -428,12 +416,23 @@ def _cab_over(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
         b.add(box(((x1 - x0) * 0.4, (c.roof - c.belt) * 0.55, 0.06),
                   (x1 - (x1 - x0) * 0.3, c.belt + (c.roof - c.belt) * 0.35, s_ * c.W / 2)), glass)
     b.add(box((0.2, 0.35, c.W * 0.96), (x1 + 0.02, c.clear + 0.2, 0)), pal.metal(rng))
-    if c.kind == "boxtruck":
-        top = c.roof * rng.uniform(1.0, 1.3)
-        y0 = bot + 0.2
-        b.add(box_between((-c.L / 2, y0, -c.W / 2 - 0.05), (x0 - rng.uniform(0.08, 0.3), top,
-                                                          c.W / 2 + 0.05)), pal.painted(rng))
-        return
+    return x0, bot, frame
+
+
+def _box_truck(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Box truck: a cab-over cab and a tall cargo box behind it."""
+    x0, bot, _ = _cab_over(b, rng, c)
+    top = c.roof * rng.uniform(1.0, 1.3)
+    y0 = bot + 0.2
+    b.add(box_between((-c.L / 2, y0, -c.W / 2 - 0.05), (x0 - rng.uniform(0.08, 0.3), top,
+                                                      c.W / 2 + 0.05)), pal.painted(rng))
+
+
+def _tractor(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Tractor unit (semi): a cab-over cab, sometimes a roof fairing, and behind it the bare
+    frame with a fifth wheel, fuel tanks and often exhaust stacks."""
+    x0, bot, frame = _cab_over(b, rng, c)
+    x1 = c.L / 2
     if rng.random() < 0.6:  # roof fairing
         fh = rng.uniform(0.4, 0.9)
         b.add(prism([[x0, c.roof - 0.05], [x1 - 0.5, c.roof - 0.05], [x0, c.roof + fh]],
@@ -475,6 +474,24 @@ def _dragster(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     top = y_rail + 0.35 - u * (y_rail + 0.3 - fr - 0.12)
     bot = np.minimum(y_rail - 0.08, top - 0.1) - u * 0.05
     b.add(sections_along_x(xs, bot, top, 0.28 - 0.22 * u, 0.05), c.paint)
+    _dragster_engine(b, rng, x_eng, y_rail, steel, frame)
+    cage_top = y_rail + rng.uniform(0.75, 0.95)
+    for x in (x_cock - 0.35, x_cock + 0.3):
+        hoop = np.array([[x, y_rail, -0.22], [x, cage_top, -0.16], [x, cage_top, 0.16],
+                         [x, y_rail, 0.22]])
+        b.add(tube(hoop, 0.025, 6), frame)
+    b.add(sphere((x_cock - 0.1, cage_top - 0.2, 0), 0.14, m=10, n=5), pal.paint(rng))
+    _dragster_wing(b, rng, c, x_wing, chord, xr, frame)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    rw = rng.uniform(0.38, 0.48)
+    for s in (-1, 1):
+        wheel(b, tyre, rim, (xr, rr, s * (c.W / 2 - rw / 2)), rr, rw)
+        wheel(b, tyre, rim, (xf, fr, s * rng.uniform(0.35, 0.45)), fr, 0.07, spokes=True)
+
+
+def _dragster_engine(b: ShapeBuilder, rng: np.random.Generator, x_eng: float, y_rail: float,
+                     steel: Material, frame: Material) -> None:
+    """Dragster engine block at ``x_eng`` on the rails: blower, scoop and zoomie headers."""
     b.add(box((0.75, 0.5, 0.45), (x_eng, y_rail + 0.3, 0)), steel)
     yb = y_rail + 0.55
     b.add(rounded_box((0.5, 0.32, 0.34), 0.06, (x_eng, yb + 0.16, 0)), steel)
@@ -486,25 +503,19 @@ def _dragster(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
             x = x_eng - 0.3 + 0.2 * k
             b.add(cylinder((x, y_rail + 0.25, s * 0.22), (x - 0.12, y_rail + 0.45, s * 0.42),
                            0.035, m=6), steel)
-    cage_top = y_rail + rng.uniform(0.75, 0.95)
-    for x in (x_cock - 0.35, x_cock + 0.3):
-        hoop = np.array([[x, y_rail, -0.22], [x, cage_top, -0.16], [x, cage_top, 0.16],
-                         [x, y_rail, 0.22]])
-        b.add(tube(hoop, 0.025, 6), frame)
-    b.add(sphere((x_cock - 0.1, cage_top - 0.2, 0), 0.14, m=10, n=5), pal.paint(rng))
+
+
+def _dragster_wing(b: ShapeBuilder, rng: np.random.Generator, c: Car, x_wing: float,
+                   chord: float, xr: float, frame: Material) -> None:
+    """Tall tilted rear wing with side plates, on struts from the rear axle at ``xr``."""
     wing = pal.any_of(rng, pal.paint, pal.metal)
     span = c.W * rng.uniform(0.7, 0.9)
     yw = c.roof
     b.add(box((chord, 0.06, span), (x_wing, yw, 0), rot_z(rng.uniform(0.1, 0.3))), wing)
     for s in (-1, 1):
         b.add(box((chord * 1.05, 0.5, 0.03), (x_wing, yw - 0.15, s * span / 2)), wing)
-        b.add(cylinder((xr, rr * 0.9, s * 0.25), (x_wing + 0.1, yw - 0.05, s * span * 0.3),
+        b.add(cylinder((xr, c.wheel_r * 0.9, s * 0.25), (x_wing + 0.1, yw - 0.05, s * span * 0.3),
                        0.03, m=6), frame)
-    tyre, rim = pal.rubber(rng), pal.metal(rng)
-    rw = rng.uniform(0.38, 0.48)
-    for s in (-1, 1):
-        wheel(b, tyre, rim, (xr, rr, s * (c.W / 2 - rw / 2)), rr, rw)
-        wheel(b, tyre, rim, (xf, fr, s * rng.uniform(0.35, 0.45)), fr, 0.07, spokes=True)
 
 
 def _sprint(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
@@ -578,6 +589,25 @@ def _golf_cart(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     x_back = -c.L / 2 + rng.uniform(0.0, 0.25)
     b.add(rounded_box((rear_l, y_seat - y0, c.W), 0.08,
                       (x_back + rear_l / 2, (y0 + y_seat) / 2, 0), axis=0), body)
+    _cart_benches(b, rng, c, rows, rear_l, x_back, y_seat)
+    _cart_canopy(b, rng, c, x_back, c.L / 2 - cowl_l + 0.05, y_cowl, y_seat, trim)
+    r = rng.random()
+    if rows == 1 and r < 0.5:  # golf bags standing on the rear rack
+        bag = pal.any_of(rng, pal.fabric, pal.leather)
+        for s in (-1, 1):
+            b.add(cylinder((x_back - 0.15, y_seat - 0.1, s * c.W * 0.22),
+                           (x_back + 0.05, y_seat + 0.75, s * c.W * 0.22), 0.13, m=10), bag)
+    elif rows == 1 and r < 0.75:  # utility cargo box
+        b.add(box((0.5, 0.35, c.W * 0.9), (x_back - 0.2, y_seat + 0.1, 0)), trim)
+    tyre, rim = pal.rubber(rng), pal.metal(rng)
+    for ax in c.axles:
+        for s in (-1, 1):
+            wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, s * (hw - 0.08)), c.wheel_r, 0.18)
+
+
+def _cart_benches(b: ShapeBuilder, rng: np.random.Generator, c: Car, rows: int, rear_l: float,
+                  x_back: float, y_seat: float) -> None:
+    """One or two bench seats with backrests over the rear body (a second row faces back)."""
     seat = pal.any_of(rng, pal.leather, pal.plastic, pal.fabric)
     for k in range(rows):
         x1 = x_back + rear_l * (1.0 - k * 0.5)  # front of this bench
@@ -586,9 +616,15 @@ def _golf_cart(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
         facing = -1.0 if k == 1 else 1.0  # a rear bench faces backwards
         xb = x1 - sl if facing > 0 else x1
         b.add(box((0.1, 0.45, c.W * 0.9), (xb, y_seat + 0.33, 0)), seat)
+
+
+def _cart_canopy(b: ShapeBuilder, rng: np.random.Generator, c: Car, x_back: float,
+                 xf_post: float, y_cowl: float, y_seat: float, trim: Material) -> None:
+    """Flat canopy on four posts (the front ones leaning back from the cowl), sometimes a
+    windscreen, and the steering column and wheel."""
+    hw = c.W / 2
     roof_y = c.roof
     xr_post = x_back + 0.15
-    xf_post = c.L / 2 - cowl_l + 0.05
     lean = rng.uniform(0.1, 0.35)
     metal = pal.metal(rng)
     for s in (-1, 1):
@@ -606,18 +642,6 @@ def _golf_cart(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                                                               -c.W * 0.2), 0.02, m=6), metal)
     b.add(torus((xf_post - 0.35, y_seat + 0.45, -c.W * 0.2), 0.16, 0.02, axis=0, m=12, n=4),
           pal.rubber(rng))
-    r = rng.random()
-    if rows == 1 and r < 0.5:  # golf bags standing on the rear rack
-        bag = pal.any_of(rng, pal.fabric, pal.leather)
-        for s in (-1, 1):
-            b.add(cylinder((x_back - 0.15, y_seat - 0.1, s * c.W * 0.22),
-                           (x_back + 0.05, y_seat + 0.75, s * c.W * 0.22), 0.13, m=10), bag)
-    elif rows == 1 and r < 0.75:  # utility cargo box
-        b.add(box((0.5, 0.35, c.W * 0.9), (x_back - 0.2, y_seat + 0.1, 0)), trim)
-    tyre, rim = pal.rubber(rng), pal.metal(rng)
-    for ax in c.axles:
-        for s in (-1, 1):
-            wheel(b, tyre, rim, (ax - c.L / 2, c.wheel_r, s * (hw - 0.08)), c.wheel_r, 0.18)
 
 
 def _horseless(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
@@ -635,37 +659,9 @@ def _horseless(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                           (xf + 0.2, y_fr + 0.04, s * c.W * 0.28 + 0.03)), trim)
     y_floor = y_fr + 0.06
     b.add(box_between((xr - 0.3, y_fr + 0.04, -c.W * 0.3), (xf - 0.2, y_floor, c.W * 0.3)), body)
-    seat = pal.any_of(rng, pal.leather, pal.fabric)
-    seat_h = rng.uniform(0.35, 0.55)
-    n_rows = 2 if (xf - xr) > 1.9 and rng.random() < 0.6 else 1
-    xs0 = xr - 0.35 + 0.55 * (n_rows - 1)
-    hw = c.W * rng.uniform(0.3, 0.36)
-    for k in range(n_rows):
-        xs = xs0 - 0.9 * k if n_rows == 2 else xs0 + 0.15
-        b.add(rounded_box((0.6, seat_h, hw * 2), 0.08, (xs, y_floor + seat_h / 2, 0), axis=0),
-              body)
-        b.add(box((0.5, 0.12, hw * 1.8), (xs + 0.02, y_floor + seat_h + 0.06, 0)), seat)
-        back = rng.uniform(0.4, 0.6)
-        b.add(rounded_box((0.12, back, hw * 1.9), 0.05,
-                          (xs - 0.28, y_floor + seat_h + back / 2, 0), axis=0), seat)
+    seat_h, n_rows, xs0, hw = _carriage_seats(b, rng, c, xf - xr, y_floor)
     x_dash = xs0 + 0.6
-    if rng.random() < 0.5:  # bonnet over a front engine
-        bl = min(0.8, xf + 0.2 - x_dash)
-        b.add(rounded_box((bl, 0.45, c.W * 0.42), 0.06, (x_dash + bl / 2, y_floor + 0.22, 0),
-                          axis=0), body)
-        b.add(box((0.06, 0.5, c.W * 0.44), (x_dash + bl, y_floor + 0.22, 0)), trim)
-    else:  # curved dash board
-        dash = np.array([[x_dash, y_floor, 0.0], [x_dash + 0.35, y_floor + 0.2, 0.0],
-                         [x_dash + 0.45, y_floor + 0.55, 0.0]])
-        b.add(tube(dash, 1.0, section=np.array([[0.02, -hw], [0.02, hw], [-0.02, hw],
-                                                [-0.02, -hw]]), ref=(0, 0, 1)), body)
-    y_wheel = y_floor + seat_h + rng.uniform(0.2, 0.4)
-    b.add(cylinder((x_dash + 0.1, y_floor, -hw * 0.4), (x_dash - 0.1, y_wheel, -hw * 0.4), 0.02,
-                   m=6), trim)
-    b.add(torus((x_dash - 0.1, y_wheel, -hw * 0.4), 0.17, 0.02, axis=1, m=12, n=4), trim)
-    lamp = pal.metal(rng)
-    for s in (-1, 1):
-        b.add(box((0.14, 0.2, 0.14), (x_dash + 0.05, y_floor + 0.35, s * (hw + 0.1))), lamp)
+    _carriage_front(b, rng, c, x_dash, xf, y_floor, seat_h, hw, trim)
     if rng.random() < 0.4:  # canopy on four posts
         roof_y = c.roof
         xa, xb = xs0 - 0.9 * (n_rows - 1) - 0.35, x_dash + 0.1
@@ -688,6 +684,51 @@ def _horseless(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                        ref=(0, 0, 1)), body)
 
 
+def _carriage_seats(b: ShapeBuilder, rng: np.random.Generator, c: Car, wheelbase: float,
+                    y_floor: float) -> tuple[float, int, float, float]:
+    """One or (on a long wheelbase, 60 %) two high buttoned benches on the floor.  Returns the
+    seat height, the number of rows, the x of the front bench and the benches' half width."""
+    xr = c.axles[0] - c.L / 2
+    seat = pal.any_of(rng, pal.leather, pal.fabric)
+    seat_h = rng.uniform(0.35, 0.55)
+    n_rows = 2 if wheelbase > 1.9 and rng.random() < 0.6 else 1
+    xs0 = xr - 0.35 + 0.55 * (n_rows - 1)
+    hw = c.W * rng.uniform(0.3, 0.36)
+    for k in range(n_rows):
+        xs = xs0 - 0.9 * k if n_rows == 2 else xs0 + 0.15
+        b.add(rounded_box((0.6, seat_h, hw * 2), 0.08, (xs, y_floor + seat_h / 2, 0), axis=0),
+              c.paint)
+        b.add(box((0.5, 0.12, hw * 1.8), (xs + 0.02, y_floor + seat_h + 0.06, 0)), seat)
+        back = rng.uniform(0.4, 0.6)
+        b.add(rounded_box((0.12, back, hw * 1.9), 0.05,
+                          (xs - 0.28, y_floor + seat_h + back / 2, 0), axis=0), seat)
+    return seat_h, n_rows, xs0, hw
+
+
+def _carriage_front(b: ShapeBuilder, rng: np.random.Generator, c: Car, x_dash: float,
+                    xf: float, y_floor: float, seat_h: float, hw: float,
+                    trim: Material) -> None:
+    """Bonnet over a front engine or a curved dash board, the steering column and wheel, and
+    two carriage lamps."""
+    if rng.random() < 0.5:  # bonnet over a front engine
+        bl = min(0.8, xf + 0.2 - x_dash)
+        b.add(rounded_box((bl, 0.45, c.W * 0.42), 0.06, (x_dash + bl / 2, y_floor + 0.22, 0),
+                          axis=0), c.paint)
+        b.add(box((0.06, 0.5, c.W * 0.44), (x_dash + bl, y_floor + 0.22, 0)), trim)
+    else:  # curved dash board
+        dash = np.array([[x_dash, y_floor, 0.0], [x_dash + 0.35, y_floor + 0.2, 0.0],
+                         [x_dash + 0.45, y_floor + 0.55, 0.0]])
+        b.add(tube(dash, 1.0, section=np.array([[0.02, -hw], [0.02, hw], [-0.02, hw],
+                                                [-0.02, -hw]]), ref=(0, 0, 1)), c.paint)
+    y_wheel = y_floor + seat_h + rng.uniform(0.2, 0.4)
+    b.add(cylinder((x_dash + 0.1, y_floor, -hw * 0.4), (x_dash - 0.1, y_wheel, -hw * 0.4), 0.02,
+                   m=6), trim)
+    b.add(torus((x_dash - 0.1, y_wheel, -hw * 0.4), 0.17, 0.02, axis=1, m=12, n=4), trim)
+    lamp = pal.metal(rng)
+    for s in (-1, 1):
+        b.add(box((0.14, 0.2, 0.14), (x_dash + 0.05, y_floor + 0.35, s * (hw + 0.1))), lamp)
+
+
 def _tbucket(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     """T-bucket hot rod: a small open bucket body at the back, an exposed V8 with blower, scoop
     and chrome headers on bare rails, a radiator shell, a beam front axle with skinny tyres and
@@ -704,25 +745,7 @@ def _tbucket(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
                           (xf + 0.1, y_rail + 0.06, s * 0.3 + 0.04)), frame)
     bl = rng.uniform(1.1, 1.5)
     x0 = xr - rng.uniform(0.45, 0.7)
-    y_belt = y_rail + rng.uniform(0.6, 0.8)
-    xs = np.linspace(x0, x0 + bl, 8)
-    u = (xs - x0) / bl
-    top = y_belt - 0.1 * (1 - np.sin(np.pi * u))
-    hw = c.W * np.interp(u, [0, 0.7, 1], [0.3, 0.3, 0.22])
-    b.add(sections_along_x(xs, np.full_like(xs, y_rail - 0.05), top, hw, 0.1), c.paint)
-    seat = pal.any_of(rng, pal.leather, pal.fabric)
-    b.add(box((0.15, 0.4, c.W * 0.5), (x0 + 0.2, y_belt + 0.15, 0)), seat)
-    b.add(box((0.04, 0.35, c.W * 0.5), (x0 + bl - 0.05, y_belt + 0.17, 0)), pal.glass(rng))
-    if rng.random() < 0.35:  # chopped top on short posts
-        yt = c.roof
-        b.add(box_between((x0 + 0.05, yt - 0.05, -c.W * 0.28), (x0 + bl - 0.1, yt, c.W * 0.28)),
-              pal.any_of(rng, pal.fabric, pal.paint))
-        for s in (-1, 1):
-            b.add(cylinder((x0 + bl - 0.1, y_belt, s * c.W * 0.27), (x0 + bl - 0.15, yt,
-                                                                    s * c.W * 0.27), 0.02, m=6),
-                  steel)
-            b.add(box_between((x0 + 0.05, y_belt, s * c.W * 0.28 - 0.02),
-                              (x0 + 0.3, yt, s * c.W * 0.28 + 0.02)), c.paint)
+    _bucket(b, rng, c, x0, bl, y_rail, steel)
     el = min(rng.uniform(0.7, 0.9), xf - x0 - bl - 0.3)
     xe = x0 + bl + 0.05 + el / 2
     b.add(box((el, 0.45, 0.55), (xe, y_rail + 0.28, 0)), steel)
@@ -744,6 +767,31 @@ def _tbucket(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
     for s in (-1, 1):
         wheel(b, tyre, rim, (xr, rr, s * (c.W / 2 - rw / 2)), rr, rw)
         wheel(b, tyre, rim, (xf, fr, s * (c.W * 0.46)), fr, 0.13)
+
+
+def _bucket(b: ShapeBuilder, rng: np.random.Generator, c: Car, x0: float, bl: float,
+            y_rail: float, steel: Material) -> None:
+    """T-bucket body of length ``bl`` from ``x0`` on the rails: the tub, seat back, windscreen
+    and sometimes (35 %) a chopped top on short posts."""
+    y_belt = y_rail + rng.uniform(0.6, 0.8)
+    xs = np.linspace(x0, x0 + bl, 8)
+    u = (xs - x0) / bl
+    top = y_belt - 0.1 * (1 - np.sin(np.pi * u))
+    hw = c.W * np.interp(u, [0, 0.7, 1], [0.3, 0.3, 0.22])
+    b.add(sections_along_x(xs, np.full_like(xs, y_rail - 0.05), top, hw, 0.1), c.paint)
+    seat = pal.any_of(rng, pal.leather, pal.fabric)
+    b.add(box((0.15, 0.4, c.W * 0.5), (x0 + 0.2, y_belt + 0.15, 0)), seat)
+    b.add(box((0.04, 0.35, c.W * 0.5), (x0 + bl - 0.05, y_belt + 0.17, 0)), pal.glass(rng))
+    if rng.random() < 0.35:  # chopped top on short posts
+        yt = c.roof
+        b.add(box_between((x0 + 0.05, yt - 0.05, -c.W * 0.28), (x0 + bl - 0.1, yt, c.W * 0.28)),
+              pal.any_of(rng, pal.fabric, pal.paint))
+        for s in (-1, 1):
+            b.add(cylinder((x0 + bl - 0.1, y_belt, s * c.W * 0.27), (x0 + bl - 0.15, yt,
+                                                                    s * c.W * 0.27), 0.02, m=6),
+                  steel)
+            b.add(box_between((x0 + 0.05, y_belt, s * c.W * 0.28 - 0.02),
+                              (x0 + 0.3, yt, s * c.W * 0.28 + 0.02)), c.paint)
 
 
 def _flatbed(b: ShapeBuilder, rng: np.random.Generator, c: Car, floor: float) -> None:
@@ -833,7 +881,10 @@ def _streamliner(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
 
 
 def _roof_rack(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
-    """Roof rails on short feet, optionally carrying a roof box or a load basket."""
+    """Sometimes (45 %) roof rails on short feet, optionally carrying a roof box or a load
+    basket."""
+    if rng.random() >= 0.45:
+        return
     a, bf, br, _ = c.cab
     xa, xb = br - c.L / 2 + 0.1, bf - c.L / 2 - 0.1
     if xb - xa < 0.5:
@@ -855,79 +906,202 @@ def _roof_rack(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
               pal.fabric(rng))
 
 
-def build(rng: np.random.Generator) -> ShapeBuilder:
-    """A car of a random type."""
-    b = ShapeBuilder()
-    c = _sample(rng)
-    b.kind = c.kind
-    special = {"racer": (_racer, 0.25), "kart": (_kart, 0.0), "buggy": (_buggy, 0.2)}
-    if c.kind in special:
-        fn, outboard = special[c.kind]
-        fn(b, rng, c)
-        _wheels(b, rng, c, outboard=outboard)
-        return b
-    frames = {"dragster": _dragster, "sprint": _sprint, "golf": _golf_cart,
-              "horseless": _horseless, "tbucket": _tbucket, "bubble": _bubble,
-              "streamliner": _streamliner}
-    if c.kind in frames:  # open frames that place their own wheels
-        frames[c.kind](b, rng, c)
-        return b
-    if c.kind == "vintage":
-        c.W *= 0.8
-    if c.kind in ("semi", "boxtruck"):
-        _cab_over(b, rng, c)
-        _wheels(b, rng, c)
-        return b
-    if c.kind == "monster":
-        _monster(b, c)
+def _roof_sign(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Sometimes (25 %) a taxi sign or police light bar on the roof."""
+    if rng.random() >= 0.25:
+        return
+    a, bf, br, _ = c.cab
+    lh = rng.uniform(0.12, 0.3)
+    b.add(rounded_box((0.3, lh, c.W * rng.uniform(0.3, 0.8)), 0.05,
+                      ((bf + br) / 2 - c.L / 2, c.roof + lh / 2, 0)), pal.light(rng))
+
+
+def _spoiler(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Sometimes (40 %) a spoiler on the boot lid."""
+    if rng.random() < 0.4:
+        b.add(box((0.25, 0.04, c.W * 0.9), (-c.L / 2 + 0.2, c.belt + 0.22, 0)), c.paint)
+
+
+def _spare_wheel(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Sometimes (40 %) a spare wheel on the tailgate."""
+    if rng.random() < 0.4:
+        b.add(disc((-c.L / 2 - 0.12, c.belt - 0.1, 0.0), c.wheel_r, 0.22, axis=0), pal.rubber(rng))
+
+
+def _truck_box(b: ShapeBuilder, rng: np.random.Generator, c: Car, floor: float) -> None:
+    """Sometimes (70 %) a tall cargo box behind a conventional truck's cab."""
+    if rng.random() >= 0.7:
+        return
+    x1 = c.cab[3] - c.L / 2 - 0.1
+    b.add(box_between((-c.L / 2, c.belt - 0.3, -c.W / 2), (x1, c.roof * rng.uniform(1.0, 1.3),
+                                                           c.W / 2)), pal.painted(rng))
+
+
+def _frame_rails(b: ShapeBuilder, c: Car, x0: float, floor: float) -> None:
+    """Bare frame rails from the rear end to under the cab of a body-on-frame truck whose
+    lofted body starts at ``x0`` (from the rear end)."""
+    frame = pal.Material((40, 40, 40), 0.4)
+    for s_ in (-1, 1):
+        b.add(box_between((-c.L / 2 + 0.2, c.clear + 0.05, s_ * c.W * 0.3 - 0.07),
+                          (x0 - c.L / 2 + 0.3, max(floor, c.clear + 0.25),
+                           s_ * c.W * 0.3 + 0.07)), frame)
+
+
+def _door_tops(b: ShapeBuilder, c: Car, floor: float) -> None:
+    """Door tops along the sides of an open car's cut-down cockpit."""
+    for s_ in (-1, 1):
+        z0, z1 = sorted((s_ * c.W * 0.49, s_ * (c.W * 0.49 - 0.07)))
+        b.add(box_between((c.cab[3] - c.L / 2, floor - 0.05, z0),
+                          (c.cab[0] - c.L / 2, c.belt - 0.02, z1)), c.paint)
+
+
+def _closed_cabin(b: ShapeBuilder, rng: np.random.Generator, c: Car, glass: Material,
+                  top: np.ndarray, xs: np.ndarray) -> None:
+    """Glass cabin over the body's top line ``top`` (at stations ``xs``) and a roof panel in
+    the body colour (70 %) or another paint."""
+    b.add(_cabin(c, top, xs), glass)
+    roof_mat = c.paint if rng.random() < 0.7 else pal.paint(rng)
+    a, bf, br, _ = c.cab
+    if bf - br > 0.3:
+        b.add(box((bf - br, 0.04, c.W * 0.82), ((bf + br) / 2 - c.L / 2, c.roof, 0.0)),
+              roof_mat)
+
+
+def _road_car(b: ShapeBuilder, rng: np.random.Generator, c: Car, *, body: str = "closed",
+              rear: Rear | None = None, extras: tuple[Builder, ...] = (),
+              roll_bar: bool = False, mirrors: bool = True, low_tail: bool = False) -> None:
+    """Road car or truck: the lofted lower body under a glass cabin (``body="closed"``), cut
+    down to an open cockpit (``"open"``, with a ``roll_bar`` or not) or starting at the cab on
+    bare frame rails (``"frame"``); then ``rear`` behind the cab, the ``extras`` in order, and
+    lights, bumpers and ``mirrors`` (tail lights under the deck when ``low_tail``)."""
     floor = c.belt - rng.uniform(0.4, 0.55)
     cut, x0 = None, 0.0
-    if c.kind in ("pickup", "monster", "flatbed"):
+    if body == "frame":
         x0 = c.cab[3] - 0.05
-        frame = pal.Material((40, 40, 40), 0.4)
-        for s_ in (-1, 1):
-            b.add(box_between((-c.L / 2 + 0.2, c.clear + 0.05, s_ * c.W * 0.3 - 0.07),
-                              (x0 - c.L / 2 + 0.3, max(floor, c.clear + 0.25),
-                               s_ * c.W * 0.3 + 0.07)), frame)
-    elif c.kind in ("convertible", "jeep", "roadster"):
+        _frame_rails(b, c, x0, floor)
+    elif body == "open":
         cut = (c.cab[3], c.cab[0], floor)
-        for s_ in (-1, 1):
-            z0, z1 = sorted((s_ * c.W * 0.49, s_ * (c.W * 0.49 - 0.07)))
-            b.add(box_between((c.cab[3] - c.L / 2, floor - 0.05, z0),
-                              (c.cab[0] - c.L / 2, c.belt - 0.02, z1)), c.paint)
+        _door_tops(b, c, floor)
     lower, xs, top = _lower_body(c, cut, x0=x0)
     b.add(lower, c.paint)
-    glass = pal.glass(rng)
-    if c.kind in ("convertible", "jeep", "roadster"):
-        _open_cockpit(b, rng, c)
+    glass = pal.glass(rng)  # drawn for open cars too (their windshield draws its own)
+    if body == "open":
+        _open_cockpit(b, rng, c, roll_bar)
     else:
-        b.add(_cabin(c, top, xs), glass)
-        roof_mat = c.paint if rng.random() < 0.7 else pal.paint(rng)
-        a, bf, br, _ = c.cab
-        if bf - br > 0.3:
-            b.add(box((bf - br, 0.04, c.W * 0.82), ((bf + br) / 2 - c.L / 2, c.roof, 0.0)),
-                  roof_mat)
-    if c.kind in ("pickup", "monster"):
-        _pickup_bed(b, c, floor)
-    elif c.kind == "flatbed":
-        _flatbed(b, rng, c, floor)
-    if c.kind == "truck" and rng.random() < 0.7:
-        x1 = c.cab[3] - c.L / 2 - 0.1
-        b.add(box_between((-c.L / 2, c.belt - 0.3, -c.W / 2), (x1, c.roof * rng.uniform(1.0, 1.3),
-                                                               c.W / 2)), pal.painted(rng))
-    if c.kind == "vintage":
-        _vintage(b, c)
-    if c.kind == "sports" and rng.random() < 0.4:
-        b.add(box((0.25, 0.04, c.W * 0.9), (-c.L / 2 + 0.2, c.belt + 0.22, 0)), c.paint)
-    if c.kind in ("suv", "wagon", "van", "hatch", "jeep", "minibus") and rng.random() < 0.45:
-        _roof_rack(b, rng, c)
-    elif c.kind == "sedan" and rng.random() < 0.25:  # taxi sign or police light bar
-        a, bf, br, _ = c.cab
-        lh = rng.uniform(0.12, 0.3)
-        b.add(rounded_box((0.3, lh, c.W * rng.uniform(0.3, 0.8)), 0.05,
-                          ((bf + br) / 2 - c.L / 2, c.roof + lh / 2, 0)), pal.light(rng))
-    if c.kind in ("jeep", "suv") and rng.random() < 0.4:
-        b.add(disc((-c.L / 2 - 0.12, c.belt - 0.1, 0.0), c.wheel_r, 0.22, axis=0), pal.rubber(rng))
-    _details(b, rng, c, top, rear_y=floor - 0.1 if c.kind == "flatbed" else None)
-    _wheels(b, rng, c, outboard=0.25 if c.kind == "monster" else 0.0)
+        _closed_cabin(b, rng, c, glass, top, xs)
+    if rear is not None:
+        rear(b, rng, c, floor)
+    for extra in extras:
+        extra(b, rng, c)
+    _details(b, rng, c, top, rear_y=floor - 0.1 if low_tail else None, mirrors=mirrors)
+
+
+def _vintage_car(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Vintage car: a narrow closed body (0.8 of the sampled width) between separate fenders."""
+    c.W *= 0.8
+    _road_car(b, rng, c, extras=(_fenders,))
+
+
+def _monster_truck(b: ShapeBuilder, rng: np.random.Generator, c: Car) -> None:
+    """Monster truck: a pickup on a chassis with shock towers, high above giant wheels."""
+    _monster(b, c)
+    _road_car(b, rng, c, body="frame", rear=_pickup_bed)
+
+
+_open = partial(_road_car, body="open", mirrors=False)  # convertible or roadster, top down
+_rack = partial(_road_car, extras=(_roof_rack,))
+
+#: The families of the car class, in draw order: name, weight (percent of the class), length
+#: (m), width / length, roof (m), belt / roof, cabin fractions (a, b, c, d) of the length, wheel
+#: radius (m), builder, options.  Open frames (racer ... horseless) ignore the cabin.  The mix
+#: follows ShapeNet's car synset (02958343), which is mostly closed road cars: its sub-synsets
+#: are chiefly sedans, coupés and sports cars, racers, convertibles, station wagons, jeeps,
+#: hatchbacks, minivans, limousines and cabs (ShapeNetCore taxonomy; docs/DATA.md).
+FAMILIES: tuple[Family, ...] = (
+    # closed-cabin road cars (71 %)
+    Family("sedan", 20, (4.2, 5.2), (0.35, 0.45), (1.3, 1.6), (0.6, 0.68), (0.66, 0.52, 0.3, 0.2),
+           (0.3, 0.36), partial(_road_car, extras=(_roof_sign,)), lowerable=True),
+    Family("sports", 11, (4.0, 4.7), (0.42, 0.54), (1.0, 1.3), (0.6, 0.7), (0.6, 0.45, 0.3, 0.12),
+           (0.31, 0.36), partial(_road_car, extras=(_spoiler,)), lowerable=True),
+    Family("supercar", 5, (4.2, 4.8), (0.44, 0.5), (0.98, 1.2), (0.55, 0.65),
+           (0.62, 0.5, 0.35, 0.15), (0.32, 0.36), _road_car),
+    Family("suv", 11, (4.2, 5.1), (0.37, 0.46), (1.6, 2.0), (0.55, 0.62), (0.72, 0.6, 0.07, 0.02),
+           (0.36, 0.42), partial(_road_car, extras=(_roof_rack, _spare_wheel)), liftable=True),
+    Family("hatch", 9, (3.4, 4.3), (0.4, 0.52), (1.4, 1.75), (0.58, 0.66), (0.7, 0.55, 0.12, 0.03),
+           (0.28, 0.33), _rack, liftable=True, lowerable=True, overhangs=_SHORT),
+    Family("wagon", 5, (4.4, 5.0), (0.36, 0.42), (1.4, 1.55), (0.58, 0.66), (0.7, 0.56, 0.06, 0.02),
+           (0.3, 0.35), _rack, liftable=True, lowerable=True),
+    Family("van", 4, (4.5, 5.5), (0.36, 0.42), (1.8, 2.2), (0.45, 0.55), (0.88, 0.76, 0.04, 0.01),
+           (0.32, 0.38), _rack, liftable=True),
+    Family("pickup", 6, (5.0, 5.9), (0.34, 0.4), (1.75, 1.95), (0.55, 0.62),
+           (0.72, 0.6, 0.42, 0.38), (0.38, 0.44),
+           partial(_road_car, body="frame", rear=_pickup_bed), liftable=True),
+    # unusual closed cars: bubble, micro and kei cars, stretch limousines, minibuses (4.5 %)
+    Family("bubble", 0.5, (1.6, 2.6), (0.55, 0.75), (1.15, 1.45), (0.45, 0.55),
+           (0.5, 0.5, 0.4, 0.4), (0.14, 0.2), _bubble, wheels=None, width_m=(1.0, 1.7),
+           compact=True, overhangs=_SHORT),
+    Family("micro", 1.0, (1.5, 3.0), (0.55, 0.62), (1.25, 1.65), (0.5, 0.56), (0.8, 0.7, 0.05, 0.0),
+           (0.25, 0.29), _road_car, width_m=(1.0, 1.7), compact=True, overhangs=_SHORT),
+    Family("kei", 0.5, (3.2, 3.5), (0.42, 0.47), (1.6, 1.8), (0.45, 0.52), (0.86, 0.76, 0.03, 0.0),
+           (0.26, 0.29), _road_car, overhangs=_SHORT),
+    Family("limo", 1.5, (5.8, 9.0), (0.26, 0.3), (1.4, 1.5), (0.6, 0.66), (0.72, 0.64, 0.2, 0.14),
+           (0.33, 0.37), _road_car, lowerable=True, width_m=(1.8, 2.0)),
+    Family("minibus", 1.0, (4.8, 6.2), (0.33, 0.4), (2.3, 2.8), (0.38, 0.48),
+           (0.96, 0.88, 0.03, 0.01), (0.33, 0.38), _rack, overhangs=_LONG),
+    # open-top road cars and classics (12.5 %)
+    Family("jeep", 3, (3.6, 4.4), (0.42, 0.48), (1.7, 1.9), (0.5, 0.56), (0.66, 0.62, 0.1, 0.05),
+           (0.36, 0.42), partial(_road_car, body="open", roll_bar=True,
+                                 extras=(_roof_rack, _spare_wheel)), liftable=True),
+    Family("convertible", 5, (4.0, 4.8), (0.4, 0.47), (1.25, 1.4), (0.62, 0.72),
+           (0.66, 0.56, 0.3, 0.2), (0.3, 0.35), _open, lowerable=True),
+    Family("roadster", 2, (3.6, 4.3), (0.43, 0.5), (1.05, 1.2), (0.66, 0.76), (0.6, 0.5, 0.3, 0.25),
+           (0.3, 0.34), _open),
+    Family("tbucket", 0.5, (3.2, 3.8), (0.45, 0.52), (1.1, 1.35), (0.5, 0.6), (0.5, 0.5, 0.4, 0.4),
+           (0.36, 0.42), _tbucket, wheels=None, overhangs=_LONG),
+    Family("vintage", 1, (3.5, 4.8), (0.36, 0.42), (1.6, 2.0), (0.5, 0.58), (0.6, 0.55, 0.25, 0.2),
+           (0.36, 0.42), _vintage_car),
+    Family("hotrod", 1, (3.8, 4.4), (0.4, 0.46), (1.3, 1.45), (0.55, 0.62),
+           (0.45, 0.4, 0.18, 0.12), (0.3, 0.42), _road_car, lowerable=True),
+    # trucks (3 %)
+    Family("flatbed", 0.5, (5.2, 7.0), (0.32, 0.38), (1.9, 2.4), (0.5, 0.58),
+           (0.84, 0.74, 0.6, 0.57), (0.38, 0.44),
+           partial(_road_car, body="frame", rear=_flatbed, low_tail=True), overhangs=_LONG),
+    Family("truck", 0.5, (6.0, 9.0), (0.27, 0.35), (2.8, 3.4), (0.45, 0.55),
+           (0.99, 0.9, 0.75, 0.72), (0.45, 0.52), partial(_road_car, rear=_truck_box),
+           overhangs=_LONG, tandem=True),
+    Family("boxtruck", 0.5, (6.0, 8.5), (0.28, 0.34), (2.5, 3.0), (0.42, 0.5),
+           (0.99, 0.9, 0.76, 0.74), (0.45, 0.52), _box_truck, overhangs=_LONG, tandem=True),
+    Family("semi", 0.5, (5.8, 7.0), (0.36, 0.43), (3.0, 3.9), (0.36, 0.44),
+           (0.99, 0.93, 0.64, 0.62), (0.5, 0.55), _tractor,
+           overhangs=((0.04, 0.08), (0.12, 0.2)), tractor=True, tandem=True),
+    Family("monster", 1, (4.5, 5.5), (0.45, 0.55), (2.7, 3.2), (0.72, 0.78),
+           (0.72, 0.6, 0.42, 0.38), (0.7, 0.9), _monster_truck, wheels=0.25, overhangs=_LONG),
+    # racing cars and open frames (9 %)
+    Family("racer", 5, (4.5, 5.2), (0.36, 0.42), (0.9, 1.0), (0.5, 0.6), (0.55, 0.5, 0.4, 0.35),
+           (0.3, 0.35), _racer, wheels=0.25),
+    Family("dragster", 0.5, (6.5, 8.5), (0.17, 0.21), (1.8, 2.5), (0.3, 0.35),
+           (0.5, 0.5, 0.4, 0.4), (0.55, 0.65), _dragster, wheels=None),
+    Family("sprint", 0.5, (3.6, 4.2), (0.48, 0.56), (1.8, 2.1), (0.4, 0.5), (0.5, 0.5, 0.4, 0.4),
+           (0.42, 0.48), _sprint, wheels=None, overhangs=_LONG),
+    Family("streamliner", 0.3, (7.0, 11.0), (0.09, 0.13), (1.6, 2.2), (0.4, 0.5),
+           (0.5, 0.5, 0.4, 0.4), (0.3, 0.38), _streamliner, wheels=None),
+    Family("golf", 0.7, (2.3, 3.6), (0.4, 0.5), (1.75, 1.95), (0.45, 0.52), (0.5, 0.5, 0.4, 0.4),
+           (0.2, 0.26), _golf_cart, wheels=None, overhangs=_LONG),
+    Family("kart", 0.5, (1.8, 2.1), (0.62, 0.72), (0.9, 1.0), (0.3, 0.35), (0.5, 0.5, 0.4, 0.4),
+           (0.12, 0.14), _kart, overhangs=_LONG),
+    Family("buggy", 1.0, (3.2, 3.9), (0.45, 0.52), (1.5, 1.7), (0.3, 0.35), (0.7, 0.6, 0.3, 0.25),
+           (0.33, 0.4), _buggy, wheels=0.2, overhangs=_LONG),
+    Family("horseless", 0.5, (2.6, 3.6), (0.42, 0.52), (1.7, 2.3), (0.4, 0.5),
+           (0.5, 0.5, 0.4, 0.4), (0.38, 0.5), _horseless, wheels=None, overhangs=_LONG),
+)
+
+
+def build(rng: np.random.Generator) -> ShapeBuilder:
+    """A car of a random family (a row of :data:`FAMILIES`, drawn by weight)."""
+    b = ShapeBuilder()
+    f, c = _sample(rng)
+    b.kind = c.kind
+    f.build(b, rng, c)
+    if f.wheels is not None:
+        _wheels(b, rng, c, outboard=f.wheels)
     return b

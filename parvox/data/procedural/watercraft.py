@@ -178,21 +178,7 @@ def _ship(b: ShapeBuilder, rng: np.random.Generator, kind: str, h: Hull,
         _funnels(b, rng, h, -h.L * 0.45, top, 1, paint)
         if rng.random() < 0.5:
             _mast(b, h, -h.L * 0.42, top, h.D * rng.uniform(0.5, 3.5), white)
-        for k in range(int(rng.integers(0, 4))):
-            xc = h.L * (0.3 - 0.22 * k)
-            b.add(cylinder((xc, h.D, h.B * 0.4), (xc, h.D * 2.6, h.B * 0.4), h.B * 0.03, m=6),
-                  paint)
-        box_h = h.D * rng.uniform(0.3, 0.9)
-        x0, x1 = -h.L * 0.34, h.L * 0.35
-        n = int(rng.integers(3, 9))
-        for k in range(n):
-            if rng.random() < 0.25:
-                continue
-            xa = x0 + (x1 - x0) * k / n
-            w = h.B * 0.85 * (1.0 if xa < h.L * 0.2 else 0.7)
-            hk = box_h * rng.uniform(0.6, 1.0)
-            b.add(box_between((xa, h.D * 0.95, -w / 2), (xa + (x1 - x0) / n * 0.95,
-                                                          h.D + hk, w / 2)), pal.paint(rng))
+        _cargo_deck(b, rng, h, paint)
     elif kind == "liner":
         tiers = int(rng.integers(2, 9))
         tier_h = h.D * rng.uniform(0.2, 0.45)
@@ -217,6 +203,26 @@ def _ship(b: ShapeBuilder, rng: np.random.Generator, kind: str, h: Hull,
         _funnels(b, rng, h, -h.L * 0.15, top - h.D * 0.4, 1, paint)
         if rng.random() < 0.6:
             _mast(b, h, h.L * 0.05, top, h.D * rng.uniform(0.5, 2.0), paint)
+
+
+def _cargo_deck(b: ShapeBuilder, rng: np.random.Generator, h: Hull, paint: Material) -> None:
+    """A cargo ship's deck ahead of the bridge: up to three crane posts and rows of container
+    stacks (a quarter of the rows empty)."""
+    for k in range(int(rng.integers(0, 4))):
+        xc = h.L * (0.3 - 0.22 * k)
+        b.add(cylinder((xc, h.D, h.B * 0.4), (xc, h.D * 2.6, h.B * 0.4), h.B * 0.03, m=6),
+              paint)
+    box_h = h.D * rng.uniform(0.3, 0.9)
+    x0, x1 = -h.L * 0.34, h.L * 0.35
+    n = int(rng.integers(3, 9))
+    for k in range(n):
+        if rng.random() < 0.25:
+            continue
+        xa = x0 + (x1 - x0) * k / n
+        w = h.B * 0.85 * (1.0 if xa < h.L * 0.2 else 0.7)
+        hk = box_h * rng.uniform(0.6, 1.0)
+        b.add(box_between((xa, h.D * 0.95, -w / 2), (xa + (x1 - x0) / n * 0.95,
+                                                      h.D + hk, w / 2)), pal.paint(rng))
 
 
 def _small_boat(b: ShapeBuilder, rng: np.random.Generator, kind: str, h: Hull) -> None:
