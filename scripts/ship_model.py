@@ -129,15 +129,19 @@ def main() -> None:
 
 
 def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, bench: dict) -> str:
+    """The text of docs/MODEL.md."""
+    lines = [*card_facts(args, facts, size_mb), *card_targets(reports), *bench_targets(bench),
+             *card_sections(reports, bench_text)]
+    return "\n".join(lines)
+
+
+def card_facts(args, facts: dict, size_mb: float) -> list[str]:
+    """Title, the table of what ships and how it was trained, the training commands."""
     cfg = facts["config"]
     splits = json.loads((Path(args.data) / "ShapeNet.json").read_text())
     counts = {s: sum(len(e[s]) for e in splits) for s in ("train", "val", "test")}
-    proc, real = reports["procedural"], reports["real"]
-    one = {k: r["iou"]["1"]["0.4"]["mean"] for k, r in reports.items()}
-    five = {k: r["iou"][max(r["iou"], key=int)]["0.4"]["mean"] for k, r in reports.items()}
-    floor = {k: r["floors"]["class_mean"]["0.4"]["mean"] for k, r in reports.items()}
     commands = "\n".join(args.command) or "(not recorded)"
-    lines = [
+    return [
         "# The shipped model: `small`, trained on procedural shapes",
         "",
         "`parvox/weights/small-procedural.safetensors` is what `parvox reconstruct` uses when no",
@@ -170,6 +174,15 @@ def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, benc
         commands,
         "```",
         "",
+    ]
+
+
+def card_targets(reports: dict) -> list[str]:
+    """The targets table with the rows measured by ``parvox eval``."""
+    one = {k: r["iou"]["1"]["0.4"]["mean"] for k, r in reports.items()}
+    five = {k: r["iou"][max(r["iou"], key=int)]["0.4"]["mean"] for k, r in reports.items()}
+    floor = {k: r["floors"]["class_mean"]["0.4"]["mean"] for k, r in reports.items()}
+    return [
         "## Targets",
         "",
         "| target | measured | met |",
@@ -181,30 +194,39 @@ def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, benc
         f"| procedural test split, 1 view ≥ 0.55 | {one['procedural']:.3f} (class-mean floor "
         f"{floor['procedural']:.3f}) | {'yes' if one['procedural'] >= 0.55 else '**no**'} |",
     ]
-    if bench:
-        bg = bench["backgrounds"]["mean"]
-        photos = bench["photos"]
-        speed = max(min(v) for v in bench["speed"].values())
-        worst = min(p["iou"] for p in photos.values())
-        lines += [
-            f"| cluttered backgrounds through the photo path within 0.05 of clean grey | "
-            f"{bg['cluttered']:.3f} vs {bg['clean']:.3f} ({bg['cluttered'] - bg['clean']:+.3f}) "
-            f"| {'yes' if bg['clean'] - bg['cluttered'] <= 0.05 else '**no**'} |",
-            "| shared photos, best-viewpoint silhouette IoU ≥ 0.6 | "
-            + ", ".join(f"{k} {v['iou']:.2f}" for k, v in photos.items())
-            + f" | {'yes' if worst >= 0.6 else '**no**'} |",
-            f"| `parvox reconstruct` of one photo ≤ 5 s | slowest photo's best of 3: "
-            f"{speed:.2f} s | {'yes' if speed <= 5 else '**no**'} |",
-        ]
-    lines += [
+
+
+def bench_targets(bench: dict) -> list[str]:
+    """The target rows measured by ``bench/photo_bench.py`` (none without its JSON)."""
+    if not bench:
+        return []
+    bg = bench["backgrounds"]["mean"]
+    photos = bench["photos"]
+    speed = max(min(v) for v in bench["speed"].values())
+    worst = min(p["iou"] for p in photos.values())
+    return [
+        f"| cluttered backgrounds through the photo path within 0.05 of clean grey | "
+        f"{bg['cluttered']:.3f} vs {bg['clean']:.3f} ({bg['cluttered'] - bg['clean']:+.3f}) "
+        f"| {'yes' if bg['clean'] - bg['cluttered'] <= 0.05 else '**no**'} |",
+        "| shared photos, best-viewpoint silhouette IoU ≥ 0.6 | "
+        + ", ".join(f"{k} {v['iou']:.2f}" for k, v in photos.items())
+        + f" | {'yes' if worst >= 0.6 else '**no**'} |",
+        f"| `parvox reconstruct` of one photo ≤ 5 s | slowest photo's best of 3: "
+        f"{speed:.2f} s | {'yes' if speed <= 5 else '**no**'} |",
+    ]
+
+
+def card_sections(reports: dict, bench_text: str) -> list[str]:
+    """The evaluation tables, the photos, the photo bench's output and how to reproduce."""
+    return [
         "",
         "## Real ShapeNet renders (`../shared/r2n2-samples`, never trained on)",
         "",
-        report_table(real),
+        report_table(reports["real"]),
         "",
         "## Procedural test split",
         "",
-        report_table(proc),
+        report_table(reports["procedural"]),
         "",
         "## The shared photos",
         "",
@@ -225,7 +247,6 @@ def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, benc
         "```",
         "",
     ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

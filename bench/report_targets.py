@@ -1,0 +1,170 @@
+"""The targets of ``bench/report.py``: each target of issue 5 (and of issue 2 for the data
+rows) scored against the measurements of one run (met, or missed by how much)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import model_bench
+import projection
+from report_run import Report, bytes_by_k, gpu_step
+
+from parvox.models import model_config
+
+#: Targets of issue 5 (and of issue 2 for the data rows).
+OWT_OVER_DDP = 1.0
+R2N2_SAMPLES_PER_S = 2.5
+OF_PEAK = 0.75
+LOADER_OVER_STEP = 3.0
+NVLINK_SPEEDUP_K8 = 7.0
+BUILD_S_PER_MODEL_CORE = 0.5
+CLASS_PRIOR_IOU = 0.35
+
+
+@dataclass
+class Target:
+    name: str
+    measured: str
+    status: str
+    met: bool | None  # None: not measured in this run
+
+
+def status(value: float, target: float, unit: str = "", higher: bool = True,
+           fmt: str = "{:.2f}") -> tuple[str, bool]:
+    """("met", True) or ("missed by X unit (Y %)", False)."""
+    ok = value >= target if higher else value <= target
+    if ok:
+        margin = (value - target) if higher else (target - value)
+        return f"met (by {fmt.format(margin)}{unit})", True
+    short = (target - value) if higher else (value - target)
+    return (f"**missed by {fmt.format(short)}{unit} ({short / target:.0%} of the target)**",
+            False)
+
+
+def model_result(report: Report, config: str, precision: str,
+                 shape: tuple[int, int] | None = None) -> model_bench.ConfigResult | None:
+    for r in report.models:
+        if r.config == config and r.precision == precision and (
+                shape is None or (r.batch, r.views) == shape):
+            return r
+    return None
+
+
+def loader_ratios(report: Report) -> list[tuple[str, float, float, tuple[int, int]]]:
+    """(config, fastest training samples/s of this run, loader samples/s with one process,
+    (image size, views)) per config trained in the run."""
+    if not report.data:
+        return []
+    rates: dict[tuple[str, int], float] = {}
+    for sc in report.scalings:
+        for run in sc.runs.values():
+            key = (run.config, run.views)
+            rates[key] = max(rates.get(key, 0.0), run.samples_per_s)
+    for r in report.models:
+        key = (r.config, r.views)
+        rates[key] = max(rates.get(key, 0.0), r.samples_per_s)
+    out = []
+    for (config, views), rate in rates.items():
+        size = model_config(config).image_size
+        loader = report.data.loader_rate(size, views, 0)
+        if loader is not None:
+            out.append((config, rate, loader, (size, views)))
+    return out
+
+
+def targets(report: Report) -> list[Target]:
+    """Every target of the run, in the order of the table."""
+    return [*owt_targets(report), *r2n2_speed_targets(report), *r2n2_peak_targets(report),
+            *loader_targets(report), nvlink_target(report), *data_targets(report)]
+
+
+def owt_targets(report: Report) -> list[Target]:
+    """1. owt >= ddp at every measured K."""
+    out = []
+    for sc in report.scalings:
+        ratios = sc.ratios()
+        owt = [(k, strong, weak) for k, plan, strong, weak in ratios if plan == "owt"]
+        overlap = [strong for _, plan, strong, _ in ratios if plan == "owt-overlap"]
+        if not owt:
+            continue
+        worst = min(min(strong, weak) for _, strong, weak in owt)
+        text, ok = status(worst, OWT_OVER_DDP, "×", fmt="{:.3f}")
+        measured = ", ".join(f"K={k}: {strong:.3f}× (weak {weak:.3f}×)"
+                             for k, strong, weak in owt)
+        measured += f"; owt-overlap {', '.join(f'{x:.3f}×' for x in overlap)}"
+        out.append(Target(f"owt samples/s ≥ ddp's at every measured K ({sc.config}, "
+                          f"{'bf16' if sc.bf16 else 'fp32'}, {sc.batch}×{sc.views})",
+                          measured, text, ok))
+    return out
+
+
+def r2n2_speed_targets(report: Report) -> list[Target]:
+    """2. r2n2-res-gru single-process speed, per precision."""
+    out = []
+    for precision in model_bench.PRECISIONS:
+        r = model_result(report, "r2n2-res-gru", precision, (16, 5))
+        name = f"r2n2-res-gru single process ≥ {R2N2_SAMPLES_PER_S} samples/s at 16 × 5 " \
+               f"({precision}, {report.threads} threads)"
+        if r is None:
+            out.append(Target(name, "not measured at 16 × 5 in this run", "-", None))
+            continue
+        text, ok = status(r.samples_per_s, R2N2_SAMPLES_PER_S, " samples/s")
+        out.append(Target(name, f"{r.samples_per_s:.2f} samples/s", text, ok))
+    return out
+
+
+def r2n2_peak_targets(report: Report) -> list[Target]:
+    """3. r2n2-res-gru's counted FLOP/s as a fraction of the matmul peak, per precision."""
+    out = []
+    for precision in model_bench.PRECISIONS:
+        r = model_result(report, "r2n2-res-gru", precision, (16, 5))
+        name = f"r2n2-res-gru counted FLOP/s ≥ {OF_PEAK:.0%} of the {precision} matmul peak"
+        if r is None:
+            out.append(Target(name, "not measured at 16 × 5 in this run", "-", None))
+            continue
+        text, ok = status(r.of_peak * 100, OF_PEAK * 100, " points", fmt="{:.0f}")
+        if r.of_peak > 1:  # more than the peak: the count exceeds the work executed
+            text, ok = "not meaningful: above 100 % of the peak (section 4)", None
+        out.append(Target(name, f"{r.gflops:,.0f} of {r.peak:,.0f} GFLOP/s = {r.of_peak:.0%}",
+                          text, ok))
+    return out
+
+
+def loader_targets(report: Report) -> list[Target]:
+    """4. loader vs the training step's consumption, per config."""
+    out = []
+    for config, rate, loader, _ in loader_ratios(report):
+        text, ok = status(loader / rate, LOADER_OVER_STEP, "×", fmt="{:.1f}")
+        out.append(Target(f"loader ≥ {LOADER_OVER_STEP:.0f}× the training step's consumption "
+                          f"({config})",
+                          f"{loader:,.0f} vs {rate:,.1f} samples/s = {loader / rate:.1f}×",
+                          text, ok))
+    return out
+
+
+def nvlink_target(report: Report) -> Target:
+    """5. projected owt speedup at K = 8 on the NVLink-class link."""
+    step, where = gpu_step(report)
+    table = bytes_by_k(report, 16, 5)
+    value = projection.speedup(step, table[8][0], projection.LINKS["NVLink-class (450 GB/s)"], 8)
+    text, ok = status(value, NVLINK_SPEEDUP_K8, "×")
+    return Target(f"projected owt speedup at K = 8, NVLink-class link (compute {where})",
+                  f"{value:.2f}×", text, ok)
+
+
+def data_targets(report: Report) -> list[Target]:
+    """The targets of issue 2 kept in the report: dataset build speed, class-prior IoU."""
+    out = []
+    if report.data:
+        build = {w: x for w, _, x in report.data.build}
+        best = min(build.values())
+        text, ok = status(best, BUILD_S_PER_MODEL_CORE, " s", higher=False, fmt="{:.3f}")
+        shown = "; ".join(f"{w} worker{'s' * (w > 1)}: {x:.3f} s" for w, x in build.items())
+        out.append(Target(f"dataset build ≤ {BUILD_S_PER_MODEL_CORE} s per model per core "
+                          "(issue 2)", shown, text, ok))
+    if report.prior:
+        name, _, worst, _ = max(report.prior, key=lambda row: row[2])
+        text, ok = status(worst, CLASS_PRIOR_IOU, "", higher=False, fmt="{:.3f}")
+        out.append(Target(f"class-prior IoU ≤ {CLASS_PRIOR_IOU} for every class (issue 2)",
+                          f"worst {worst:.3f} ({name})", text, ok))
+    return out
