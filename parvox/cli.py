@@ -74,17 +74,28 @@ def _views_list(text: str) -> list[int]:
 
 
 def _add_train_command(sub: argparse._SubParsersAction) -> None:
-    from parvox.train import DEFAULT_LR, DEFAULT_WEIGHT_DECAY
+    from parvox.models import available_models
 
     # Settings default to None here: TrainConfig holds the defaults, and --config-file values
     # apply where a flag is not given.
     train = sub.add_parser("train", help="train a network on an R2N2-layout dataset")
-    train.add_argument("--config", help="model config (see parvox models)")
+    train.add_argument("--config", help=f"model config: {', '.join(available_models())}")
     train.add_argument("--data", help="R2N2-layout dataset root")
     train.add_argument("--out", help="run folder")
     train.add_argument("--config-file", metavar="FILE",
                        help="JSON or TOML file of training settings (TrainConfig fields, as in "
                        "RUN/config.json); flags given on the command line win")
+    _add_train_schedule_flags(train)
+    _add_train_augment_flags(train)
+    _add_train_parallel_flags(train)
+    _add_train_precision_flags(train)
+    train.set_defaults(func=_cmd_train)
+
+
+def _add_train_schedule_flags(train: argparse.ArgumentParser) -> None:
+    """Steps, batch, optimizer, checkpoints and loader of ``parvox train``."""
+    from parvox.train import DEFAULT_LR, DEFAULT_WEIGHT_DECAY
+
     train.add_argument("--steps", type=int, help="default 1000")
     train.add_argument("--batch", type=int, help="global batch size (default 16)")
     train.add_argument("--views", type=_views_range,
@@ -99,6 +110,10 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--checkpoint-every", type=int, help="default 500")
     train.add_argument("--workers", type=int, help="data loader processes (default 1)")
     train.add_argument("--threads", type=int, help="torch threads")
+
+
+def _add_train_augment_flags(train: argparse.ArgumentParser) -> None:
+    """The augmentation flags of ``parvox train``."""
     train.add_argument("--no-flip", action="store_true", default=None,
                        help="no horizontal flip augmentation")
     train.add_argument("--backgrounds", type=float, metavar="P",
@@ -108,6 +123,10 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
                        help="light and colour jitter strength in [0, 1] (default 0)")
     train.add_argument("--frame-jitter", type=float, metavar="A",
                        help="object scale (±A) and position (±A/2) jitter (default 0)")
+
+
+def _add_train_parallel_flags(train: argparse.ArgumentParser) -> None:
+    """Resuming, the per-layer plan, local ranks and learning-rate scaling of ``parvox train``."""
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--parallel", choices=("ddp", "owt", "owt-overlap"),
                        help="per-layer strategy: ddp (all data-parallel, the default), owt "
@@ -123,6 +142,10 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr-scaling", choices=("none", "linear", "sqrt"),
                        help="scale --lr with the global batch relative to --lr-base-batch")
     train.add_argument("--lr-base-batch", type=int, help="default 16")
+
+
+def _add_train_precision_flags(train: argparse.ArgumentParser) -> None:
+    """Time limit, precision and bad-file handling of ``parvox train``."""
     train.add_argument("--time-limit", type=float, metavar="MINUTES",
                        help="stop after this many minutes of training, with a checkpoint")
     train.add_argument("--bf16", action="store_true", default=None,
@@ -132,8 +155,9 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--skip-bad", action="store_true", default=None,
                        help="train without the models whose files are bad (default: refuse "
                        "a training split with bad files)")
-    train.set_defaults(func=_cmd_train)
 
+
+def _add_eval_command(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="evaluate a checkpoint (IoU, F-score, floors)")
     ev.add_argument("--checkpoint", required=True,
                     help="run folder, checkpoint folder, .safetensors weights, or 'pretrained' "
@@ -147,6 +171,8 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--json", help="write the report to this file")
     ev.set_defaults(func=_cmd_eval)
 
+
+def _add_reconstruct_command(sub: argparse._SubParsersAction) -> None:
     rec = sub.add_parser("reconstruct", help="voxels and a mesh from your own photos")
     rec.add_argument("images", nargs="+", help="one or more photos of the same object")
     rec.add_argument("--checkpoint",
@@ -167,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_data_commands(sub)
     _add_train_command(sub)
+    _add_eval_command(sub)
+    _add_reconstruct_command(sub)
     app = sub.add_parser("app", help="reconstruct in the browser: a local web page")
     app.add_argument("--checkpoint", help="run folder, checkpoint folder or .safetensors "
                                           "weights (default: the model shipped in the package)")
