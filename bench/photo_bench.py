@@ -36,13 +36,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from parvox.checkpoint import load_model
 from parvox.data import augment
 from parvox.data.binvox import read_binvox
 from parvox.data.classes import class_name
 from parvox.data.dataset import load_rgba, protocol_view
 from parvox.data.layout import R2N2Layout
 from parvox.errors import DataError
-from parvox.evaluate import MAIN_THRESHOLD, load_model
+from parvox.evaluate import MAIN_THRESHOLD
 from parvox.metrics import iou
 from parvox.photo import RENDER_SIZE, frame_object, prepare_photo, prepare_rgb
 from parvox.progress import markdown_table

@@ -33,13 +33,12 @@ from pathlib import Path
 
 from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.models import create_model
-from parvox.parallel.analysis import plan_report
-from parvox.parallel.plan import MODEL
+from parvox.parallel.analysis import is_model_parallel, plan_report
+from parvox.parallel.plans import plan_names
 from parvox.progress import markdown_table
 
-STRATEGIES = ("ddp", "owt", "owt-overlap")
-#: Bytes per element of the activations the model-parallel FCs exchange.
-ACTIVATION_BYTES = {False: 4, True: 2}
+#: Every registered plan (``auto`` included), in registration order.
+STRATEGIES = tuple(plan_names())
 
 
 @dataclass
@@ -208,14 +207,17 @@ def scaling_tables(result: Scaling) -> str:
 
 @cache
 def analytical_bytes(config: str, strategy: str, nproc: int, batch: int, views: int,
-                     bf16: bool = False) -> tuple[float, float]:
-    """(gradient bytes, activation bytes) per rank per step from ``parvox plan``; with bf16
-    autocast the model-parallel FCs exchange bf16 activations (the plan counts float32)."""
-    report = plan_report(create_model(config), strategy, nproc, batch, views)
-    grads = sum(x["bytes_per_rank_per_step"] for x in report["layers"]
-                if x["strategy"] != MODEL)
-    acts = sum(x["bytes_per_rank_per_step"] for x in report["layers"] if x["strategy"] == MODEL)
-    return grads, acts * ACTIVATION_BYTES[bf16] / 4
+                     bf16: bool = False,
+                     styles: tuple[tuple[str, str], ...] = ()) -> tuple[float, float]:
+    """(gradient bytes, activation bytes) per rank per step from ``parvox plan``, for the
+    plan's styles or, given, the ``styles`` a run used (``auto`` picks them at run time)."""
+    report = plan_report(create_model(config), dict(styles) if styles else strategy, nproc,
+                         batch, views, bf16=bf16)
+    layers = report["layers"]
+    grads = sum(x["bytes_per_rank_per_step"] for x in layers
+                if not is_model_parallel(x["strategy"]))
+    acts = sum(x["bytes_per_rank_per_step"] for x in layers if is_model_parallel(x["strategy"]))
+    return grads, acts
 
 
 def bytes_rows(runs: list[Run]) -> list[tuple[object, ...]]:
@@ -224,8 +226,9 @@ def bytes_rows(runs: list[Run]) -> list[tuple[object, ...]]:
     for run in runs:
         if run.nproc < 2:
             continue
+        styles = tuple(sorted(run.comm.get("styles", {}).items()))
         grads, acts = analytical_bytes(run.config, run.strategy, run.nproc, run.batch,
-                                       run.views, run.bf16)
+                                       run.views, run.bf16, styles)
         labels = run.comm.get("last_step_bytes", {})
         measured_grads = labels.get("ddp-gradients", 0.0)
         measured_acts = run.bytes_sent - measured_grads
@@ -270,7 +273,7 @@ def plot_throughput(path: Path, results: list[Scaling]) -> None:
         if 1 in ks:
             base = result.strong("ddp", 1).samples_per_s
             ax.plot(ks, [base * k for k in ks], ":", color="grey", label="linear")
-        for strategy, marker in zip(STRATEGIES, "xos", strict=True):
+        for strategy, marker in zip(STRATEGIES, "xosd^v<>", strict=False):
             ax.plot(ks, [result.strong(strategy, k).samples_per_s for k in ks],
                     marker + "-", label=strategy)
         precision = "bf16" if result.bf16 else "fp32"

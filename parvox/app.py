@@ -28,9 +28,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from parvox.checkpoint import load_model  # noqa: E402
 from parvox.data.binvox import Voxels, encode_binvox  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
-from parvox.evaluate import MAIN_THRESHOLD, load_model  # noqa: E402
+from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
 from parvox.photo import PreparedPhoto, prepare_photo  # noqa: E402
 from parvox.pretrained import PRETRAINED  # noqa: E402
 from parvox.reconstruct import CUBE_SIDE, mesh_files, probability_mesh  # noqa: E402

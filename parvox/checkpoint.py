@@ -67,27 +67,76 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+#: Separates a parameter name from a state key in ``optimizer.safetensors`` (names have dots).
+_KEY_SEP = "/"
+
+
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Split an optimizer ``state_dict`` into tensors (by dotted key) and JSON-able rest."""
+    """Split an optimizer state keyed by parameter name into tensors (``"<name>/<key>"``) and
+    the JSON-able rest."""
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
-    for pid, entry in state["state"].items():
+    for name, entry in state["state"].items():
         for key, value in entry.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"{pid}.{key}"] = value.detach().contiguous()
+                tensors[f"{name}{_KEY_SEP}{key}"] = value.detach().contiguous()
             else:
-                scalars.setdefault(str(pid), {})[key] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+                scalars.setdefault(str(name), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars, "keys": "name"}
 
 
 def _unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict[str, Any]) -> dict[str, Any]:
-    state: dict[int, dict[str, Any]] = {}
-    for name, value in tensors.items():
-        pid, key = name.split(".", 1)
-        state.setdefault(int(pid), {})[key] = value
+    """Inverse of :func:`_flatten_optimizer`. Checkpoints written before the state was keyed by
+    name (``"<index>.<key>"``) come back keyed by index, with ``"keys": "index"``."""
+    by_name = rest.get("keys") == "name"
+    state: dict[Any, dict[str, Any]] = {}
+    for flat, value in tensors.items():
+        pid, key = flat.rsplit(_KEY_SEP, 1) if by_name else flat.split(".", 1)
+        state.setdefault(pid if by_name else int(pid), {})[key] = value
     for pid, entries in rest["scalars"].items():
-        state.setdefault(int(pid), {}).update(entries)
-    return {"state": state, "param_groups": rest["param_groups"]}
+        state.setdefault(pid if by_name else int(pid), {}).update(entries)
+    return {"state": state, "param_groups": rest["param_groups"],
+            "keys": "name" if by_name else "index"}
+
+
+def optimizer_state_by_name(state: dict[str, Any], model: torch.nn.Module) -> dict[str, Any]:
+    """An optimizer state keyed by parameter name, for ``model``: a state keyed by index
+    (checkpoints from before names) is mapped with the parameter order of that time, and
+    per-gate FC entries (before the gate fusion) are fused like the parameters."""
+    from parvox.models.recurrent import legacy_gate_names, legacy_parameter_names
+
+    if state.get("keys") == "name":
+        return state
+    names = legacy_parameter_names(model)
+    by_name = {names[int(i)]: entry for i, entry in state["state"].items()}
+    groups = [dict(g, params=[names[int(i)] for i in g["params"]])
+              for g in state["param_groups"]]
+    for module_name, module in model.named_modules():
+        gates = getattr(module, "GATES", None)
+        if gates is None:
+            continue
+        for fused, parts in legacy_gate_names(f"{module_name}.", gates).items():
+            if all(p in by_name for p in parts):
+                entries = [by_name.pop(p) for p in parts]
+                by_name[fused] = {k: (torch.cat([e[k] for e in entries]) if
+                                      isinstance(v, torch.Tensor) and v.dim() > 0 else v)
+                                  for k, v in entries[0].items()}
+            for group in groups:
+                listed = [n for n in group["params"] if n not in parts]
+                if len(listed) < len(group["params"]):
+                    group["params"] = _insert_fused(group["params"], parts, fused)
+    return {"state": by_name, "param_groups": groups, "keys": "name"}
+
+
+def _insert_fused(params: list[str], parts: list[str], fused: str) -> list[str]:
+    """``params`` with the ``parts`` removed and ``fused`` at the first one's place."""
+    out = []
+    for name in params:
+        if name == parts[0]:
+            out.append(fused)
+        elif name not in parts:
+            out.append(name)
+    return out
 
 
 def save_checkpoint(
@@ -179,3 +228,39 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                                                meta["optimizer"])
     rng = load_file(folder / RNG_FILE)["torch_cpu"] if (folder / RNG_FILE).is_file() else None
     return Checkpoint(folder, int(meta["step"]), model_state, optimizer_state, rng, meta)
+
+
+def model_from_meta(meta: dict[str, Any], where: str | os.PathLike[str]) -> torch.nn.Module:
+    """A fresh model built from a checkpoint's ``meta.json``: from the resolved model config it
+    holds (``meta["model"]``, every :class:`~parvox.models.ModelConfig` field), else (older
+    checkpoints) from the registry name and the run's model overrides."""
+    from parvox.models import R2N2, ModelConfig, create_model
+
+    resolved = meta.get("model") or {}
+    try:
+        if resolved:
+            return R2N2(ModelConfig(**resolved))
+        overrides = meta.get("train", {}).get("model_overrides", {}) or {}
+        return create_model(meta.get("config"), **overrides)
+    except (TypeError, ParvoxError) as exc:
+        raise DataError(Path(where) / META_FILE, f"cannot rebuild its model ({exc})") from None
+
+
+def load_model(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The model of a checkpoint (a run folder loads its latest) in eval mode, rebuilt from its
+    ``meta.json``; ``pretrained`` or a ``.safetensors`` file loads exported weights
+    (:mod:`parvox.pretrained`). On CUDA when available."""
+    from parvox.pretrained import is_weights_file, load_weights
+
+    if is_weights_file(checkpoint):
+        model, meta = load_weights(checkpoint)
+    else:
+        ckpt = load_checkpoint(checkpoint)
+        model, meta = model_from_meta(ckpt.meta, ckpt.path), ckpt.meta
+        try:
+            model.load_state_dict(ckpt.model_state)
+        except RuntimeError as exc:
+            raise ParvoxError(f"{ckpt.path}: parameters do not fit its model "
+                              f"({str(exc).splitlines()[0]})") from None
+    model.eval()
+    return (model.cuda() if torch.cuda.is_available() else model), meta

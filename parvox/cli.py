@@ -128,10 +128,9 @@ def _add_train_augment_flags(train: argparse.ArgumentParser) -> None:
 def _add_train_parallel_flags(train: argparse.ArgumentParser) -> None:
     """Resuming, the per-layer plan, local ranks and learning-rate scaling of ``parvox train``."""
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument("--parallel", choices=("ddp", "owt", "owt-overlap"),
-                       help="per-layer strategy: ddp (all data-parallel, the default), owt "
-                       "(data-parallel convs, model-parallel FCs), owt-overlap (owt, chunked "
-                       "and overlapped)")
+    train.add_argument("--parallel", choices=_plan_names(),
+                       help="per-layer plan (default ddp): " + _plan_help())
+    _add_link_flags(train)
     train.add_argument("--fc-update", choices=("global", "per-chunk"),
                        help="with owt-overlap: FC shards step once per global batch (exact, "
                        "default) or after every rank's chunk (Krizhevsky's variant, not exact)")
@@ -205,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="per-layer parallel plan: params, FLOPs, bytes sent")
     plan.add_argument("--config", required=True)
-    plan.add_argument("--parallel", default="owt", choices=("ddp", "owt", "owt-overlap"))
+    plan.add_argument("--parallel", default="owt", choices=_plan_names(),
+                      help="per-layer plan: " + _plan_help())
+    plan.add_argument("--bf16", action="store_true", help="bf16 activations (autocast)")
+    _add_link_flags(plan)
     plan.add_argument("--nproc", type=int, default=2)
     plan.add_argument("--batch", type=int, default=16)
     plan.add_argument("--views", type=int, default=5)
@@ -382,30 +384,43 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_names() -> list[str]:
+    from parvox.parallel.plans import plan_names
+
+    return plan_names()
+
+
+def _plan_help() -> str:
+    from parvox.parallel.plans import PLANS
+
+    return "; ".join(f"{name}: {plan.help}" for name, plan in PLANS.items())
+
+
+def _add_link_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--link-gbps", type=float, metavar="G",
+                        help="link between ranks for --parallel auto, in Gbit/s (train: "
+                        "probed at start when not given; plan: default 10)")
+    parser.add_argument("--link-latency-us", type=float, metavar="US",
+                        help="one-way latency of that link in µs (default 0)")
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from parvox.files import write_json
     from parvox.models import available_models, create_model
-    from parvox.parallel.analysis import plan_report
-    from parvox.progress import markdown_table
+    from parvox.parallel.analysis import format_plan, plan_report
+    from parvox.parallel.cost import Link
 
     if args.config not in available_models():
         raise ParvoxError(f"unknown --config {args.config!r}; choose among "
                           f"{', '.join(available_models())}")
     if args.nproc < 1 or args.batch % args.nproc:
         raise ParvoxError(f"--batch {args.batch} must be divisible by --nproc {args.nproc}")
+    gbps, latency = args.link_gbps or 10.0, args.link_latency_us or 0.0
+    if gbps <= 0 or latency < 0:
+        raise ParvoxError("--link-gbps must be positive and --link-latency-us at least 0")
     report = plan_report(create_model(args.config), args.parallel, args.nproc, args.batch,
-                         args.views)
-    rows = [(x["name"], x["kind"], x["params"], f"{x['flops_per_sample'] / 1e6:.1f}",
-             x["activation_floats"], x["strategy"], f"{x['bytes_per_rank_per_step'] / 1e6:.3f}")
-            for x in report["layers"]]
-    print(markdown_table(["layer", "kind", "params", "MFLOP/sample", "activation floats",
-                          "strategy", "MB sent/rank/step"], rows))
-    print(f"\n{args.config}, {args.parallel}, K={args.nproc}, batch {args.batch} x "
-          f"{args.views} views: {report['params'] / 1e6:.2f}M params "
-          f"({report['model_parallel_params'] / 1e6:.2f}M model-parallel), "
-          f"{report['flops_per_sample'] / 1e9:.2f} GFLOP/sample forward; bytes per rank per "
-          f"step {report['bytes_per_rank_per_step'] / 1e6:.1f} MB vs ddp "
-          f"{report['ddp_bytes_per_rank_per_step'] / 1e6:.1f} MB")
+                         args.views, Link.from_gbits(gbps, latency * 1e-6), args.bf16)
+    print(format_plan(report))
     if args.json:
         write_json(args.json, report)
     return 0

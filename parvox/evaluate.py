@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from parvox.checkpoint import load_checkpoint
+from parvox.checkpoint import load_model
 from parvox.data.binvox import read_binvox
 from parvox.data.classes import class_name
 from parvox.data.dataset import R2N2Dataset, collate
@@ -31,31 +31,6 @@ from parvox.progress import markdown_table, progress
 
 #: Threshold of the headline table and of the F-score (Pix2Vox reports 0.4 in its ablations).
 MAIN_THRESHOLD = 0.4
-
-
-def load_model(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild the model of a checkpoint (a run folder loads its latest) in eval mode;
-    ``pretrained`` or a ``.safetensors`` file loads exported weights
-    (:mod:`parvox.pretrained`)."""
-    from parvox.models import create_model
-    from parvox.pretrained import is_weights_file, load_weights
-
-    if is_weights_file(checkpoint):
-        model, meta = load_weights(checkpoint)
-        return (model.cuda() if torch.cuda.is_available() else model), meta
-    ckpt = load_checkpoint(checkpoint)
-    name = ckpt.meta.get("config")
-    overrides = ckpt.meta.get("train", {}).get("model_overrides", {}) or {}
-    model = create_model(name, **overrides)
-    try:
-        model.load_state_dict(ckpt.model_state)
-    except RuntimeError as exc:
-        raise ParvoxError(f"{ckpt.path}: parameters do not fit config {name!r} "
-                          f"({str(exc).splitlines()[0]})") from None
-    model.eval()
-    if torch.cuda.is_available():
-        model.cuda()
-    return model, ckpt.meta
 
 
 @dataclass

@@ -27,10 +27,11 @@ import torch
 import trimesh
 from PIL import Image
 
+from parvox.checkpoint import load_model
 from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import r2n2_camera
 from parvox.errors import DataError, ParvoxError
-from parvox.evaluate import MAIN_THRESHOLD, load_model
+from parvox.evaluate import MAIN_THRESHOLD
 from parvox.photo import PreparedPhoto, prepare_photo
 from parvox.pretrained import PRETRAINED
 

@@ -26,6 +26,7 @@ from parvox.checkpoint import (
     CHECKPOINTS_DIR,
     list_checkpoints,
     load_checkpoint,
+    optimizer_state_by_name,
     save_checkpoint,
 )
 from parvox.data.augment import Augment
@@ -36,8 +37,10 @@ from parvox.errors import DataError, ParvoxError
 from parvox.files import check_writable_dir, write_json
 from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm, training_bytes
+from parvox.parallel.cost import Link, probe_link
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
 from parvox.parallel.plan import ParallelModel, parallelize
+from parvox.parallel.plans import Workload, get_plan
 from parvox.progress import markdown_table, progress_bar
 
 #: 3D-R2N2's optimiser: Adam at 1e-4, later lowered to 1e-5 (Choy et al. 2016, section 5).
@@ -76,6 +79,8 @@ class TrainConfig:
     threads: int | None = None
     parallel: str = "ddp"
     fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
+    link_gbps: float | None = None  # the link --parallel auto assumes (None: probe it at start)
+    link_latency_us: float = 0.0
     lr_scaling: str = "none"
     lr_base_batch: int = 16
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
@@ -103,6 +108,11 @@ class TrainConfig:
                                   f"got {getattr(self, name)}")
         if self.autocast_bf16 and self.dtype != "float32":
             raise ParvoxError("--bf16 needs float32 parameters")
+        if self.link_gbps is not None and not self.link_gbps > 0:
+            raise ParvoxError(f"--link-gbps must be positive, got {self.link_gbps}")
+        if self.link_latency_us < 0:
+            raise ParvoxError(f"--link-latency-us must be at least 0, got {self.link_latency_us}")
+        get_plan(self.parallel)  # one line naming the registered plans
         if self.fc_update == "per-chunk" and self.parallel != "owt-overlap":
             raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap")
         if self.lr_scaling not in LR_SCALINGS:
@@ -149,10 +159,31 @@ def _restore(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Opti
                           f"not {cfg.config!r}")
     model.load_full_state_dict(ckpt.model_state)
     if ckpt.optimizer_state is not None:
-        model.load_optimizer_state(optimizer, ckpt.optimizer_state)
+        model.load_optimizer_state(optimizer,
+                                   optimizer_state_by_name(ckpt.optimizer_state, model.module))
     if ckpt.rng_state is not None:
         torch.set_rng_state(ckpt.rng_state)
     return ckpt.step
+
+
+def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: torch.dtype,
+                    show_progress: bool) -> ParallelModel:
+    """The model with ``cfg.parallel`` applied; ``auto`` probes the link unless given one,
+    prices the plans for this K, batch and mean view count, and says what it chose."""
+    model = _build_model(cfg).to(device, dtype)
+    if not get_plan(cfg.parallel).auto:
+        return parallelize(model, cfg.parallel, comm, cfg.fc_update)
+    link = probe_link(comm) if cfg.link_gbps is None else \
+        Link.from_gbits(cfg.link_gbps, cfg.link_latency_us * 1e-6)
+    views = max(1, round(sum(cfg.views) / 2))
+    work = Workload(comm.world, cfg.batch, views,
+                    activation_bytes=2 if cfg.autocast_bf16 else dtype.itemsize)
+    parallel = parallelize(model, cfg.parallel, comm, cfg.fc_update, work=work, link=link)
+    if show_progress:
+        chosen = ", ".join(f"{n}: {s}" for n, s in parallel.styles.items() if s != "data")
+        print(f"auto plan for {link.describe()}: {chosen or 'every layer data-parallel'}",
+              file=sys.stderr)
+    return parallel
 
 
 def _check_training_data(dataset: R2N2Dataset, cfg: TrainConfig, comm: Comm,
@@ -259,8 +290,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
 def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
            show_progress: bool) -> TrainResult:
     dtype = getattr(torch, cfg.dtype)
-    model = parallelize(_build_model(cfg).to(dims.device, dtype), cfg.parallel, comm,
-                        cfg.fc_update)
+    model = _parallel_model(cfg, comm, dims.device, dtype, show_progress)
     image_size = model.module.config.image_size
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
                           flip=cfg.flip, seed=cfg.seed, skip_bad=cfg.skip_bad,
@@ -278,7 +308,7 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
                         batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
     writer = _summary_writer(Path(cfg.out) / "tensorboard") if dims.is_main else None
     log = open(Path(cfg.out) / "train_log.jsonl", "a") if dims.is_main else None  # noqa: SIM115
-    meta = _meta(cfg, model.module) | {"world_size": dims.world}
+    meta = _meta(cfg, model.module) | {"world_size": dims.world, "styles": model.styles}
     loss_value, last_ckpt, begin = float("nan"), "", time.perf_counter()
     sent: dict[str, float] = {}
     stop_step = cfg.steps
@@ -328,7 +358,8 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     if dims.is_main and sent:
         write_json(Path(cfg.out) / "comm.json",
                    {"world_size": dims.world, "parallel": cfg.parallel,
-                    "last_step_bytes": sent, "bytes_per_rank_per_step": training_bytes(sent)})
+                    "styles": model.styles, "last_step_bytes": sent,
+                    "bytes_per_rank_per_step": training_bytes(sent)})
     elapsed = time.perf_counter() - begin
     rate = (stop_step - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
     return TrainResult(start, stop_step, loss_value, rate, last_ckpt, dims.world, cfg.parallel,

@@ -174,14 +174,13 @@ def test_gru_and_lstm_parameter_counts() -> None:
 
 
 def test_fc_layers_are_plain_linears_with_stable_names(res_gru: R2N2) -> None:
-    assert res_gru.fc_layer_names() == [
-        "encoder.fc", "recurrent.fc_update", "recurrent.fc_reset", "recurrent.fc_hidden"]
-    shapes = [(1024, R2N2_FLAT)] + [(GATE_FEATURES, 1024)] * 3
+    assert res_gru.fc_layer_names() == ["encoder.fc", "recurrent.fc_gates"]
+    shapes = [(1024, R2N2_FLAT), (3 * GATE_FEATURES, 1024)]
     for name, shape in zip(res_gru.fc_layer_names(), shapes, strict=True):
         layer = res_gru.get_submodule(name)
         assert type(layer) is nn.Linear and layer.bias is not None
         assert tuple(layer.weight.shape) == shape
-    assert ConvLSTM3d.fc_layer_names() == ["fc_input", "fc_forget", "fc_output", "fc_cell"]
+    assert ConvLSTM3d.fc_layer_names() == ["fc_gates"]
     others = [m for n, m in res_gru.named_modules() if n not in res_gru.fc_layer_names()]
     assert not any(isinstance(m, nn.Linear) for m in others)
 
@@ -258,7 +257,9 @@ def test_upsampling_shapes_and_unpool_values() -> None:
     up = unpool3d(x)
     assert up.shape == (2, 6, 8, 8, 8)
     assert torch.equal(up[:, :, ::2, ::2, ::2], x)
-    assert up.abs().sum() == x.abs().sum()  # zeros everywhere else
+    rest = torch.ones_like(up, dtype=torch.bool)
+    rest[:, :, ::2, ::2, ::2] = False
+    assert not up[rest].any()  # zeros everywhere else (exact, not a float sum)
     last = unpool3d(x.contiguous(memory_format=torch.channels_last_3d))
     assert torch.equal(last, up) and last.is_contiguous(memory_format=torch.channels_last_3d)
 
@@ -299,8 +300,10 @@ def test_loss_is_voxel_cross_entropy() -> None:
 
 def gate(gru: ConvGRU3d, name: str, x: Tensor, h: Tensor) -> Tensor:
     """Hand-written gate pre-activation: FC(x) reshaped to the grid + conv(h)."""
-    fc, conv = getattr(gru, f"fc_{name}"), getattr(gru, f"conv_{name}")
-    projected = F.linear(x, fc.weight, fc.bias).reshape(h.shape)
+    index, rows = gru.GATES.index(name), gru.fc_gates.out_features // len(gru.GATES)
+    block = slice(index * rows, (index + 1) * rows)  # gate g's rows: block g of fc_gates
+    conv = getattr(gru, f"conv_{name}")
+    projected = F.linear(x, gru.fc_gates.weight[block], gru.fc_gates.bias[block]).reshape(h.shape)
     return projected + F.conv3d(h, conv.weight, padding=1)
 
 
@@ -339,8 +342,9 @@ def test_lstm_matches_hand_computed_step() -> None:
 def test_closed_update_gate_keeps_the_zero_state() -> None:
     model = seeded("tiny").eval()
     with torch.no_grad():
-        model.recurrent.fc_update.weight.zero_()
-        model.recurrent.fc_update.bias.fill_(-1e4)
+        update = slice(0, model.recurrent.fc_gates.out_features // 3)  # GATES[0] == "update"
+        model.recurrent.fc_gates.weight[update] = 0.0
+        model.recurrent.fc_gates.bias[update] = -1e4
         out = model(images(2, 4))
         empty = model.decode(torch.zeros(2, 8, 4, 4, 4))
     assert torch.allclose(out, empty.expand_as(out), atol=1e-6)
@@ -361,3 +365,43 @@ def test_samples_are_independent(tiny: R2N2) -> None:
         alone = torch.cat([tiny(x[:1]), tiny(x[1:])])
     assert torch.allclose(together, alone, atol=1e-5)
     assert not torch.allclose(together[0], together[1], atol=1e-6)
+
+
+# --------------------------------------------------------------------------- fused gates
+
+
+def legacy_state(model: R2N2) -> dict[str, Tensor]:
+    """The state dict a checkpoint written before the gate fusion holds: one FC per gate."""
+    state = dict(model.state_dict())
+    gates = model.recurrent.GATES
+    for kind in ("weight", "bias"):
+        fused = state.pop(f"recurrent.fc_gates.{kind}")
+        for gate, rows in zip(gates, fused.chunk(len(gates)), strict=True):
+            state[f"recurrent.fc_{gate}.{kind}"] = rows.clone()
+    return state
+
+
+@pytest.mark.parametrize("name", ["tiny", "r2n2-res-lstm"])
+def test_checkpoints_from_before_the_gate_fusion_load(name: str) -> None:
+    overrides = {} if name == "tiny" else {"image_size": 32, "fc_dim": 16, "hidden_channels": 4,
+                                           "encoder_widths": (4,) * 6, "decoder_widths": (4,) * 4}
+    torch.manual_seed(1)
+    source = create_model(name, **overrides).eval()
+    legacy = legacy_state(source)
+    assert "recurrent.fc_gates.weight" not in legacy
+    target = create_model(name, **overrides).eval()
+    target.load_state_dict(legacy)  # strict: every legacy key is consumed
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
+    x = images(2, 3, size=source.config.image_size)
+    with torch.no_grad():
+        assert torch.equal(source(x), target(x))
+
+
+def test_fused_gates_are_one_matmul_per_call(tiny: R2N2) -> None:
+    calls = []
+    handle = tiny.recurrent.fc_gates.register_forward_hook(lambda m, a, o: calls.append(o.shape))
+    with torch.no_grad():
+        tiny(images(2, 3))
+    handle.remove()
+    assert calls == [torch.Size([6, 3 * tiny.config.gate_features])]

@@ -31,8 +31,9 @@ from parvox.checkpoint import load_checkpoint
 from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.models import create_model
 from parvox.parallel.comm import Comm
+from parvox.parallel.cost import resolve_styles
 from parvox.parallel.launch import strip_launch_flags
-from parvox.parallel.plan import fc_groups, layer_plan, parallelize
+from parvox.parallel.plan import parallelize
 from parvox.parallel.sharded import _split_shards
 
 pytestmark = pytest.mark.multiproc
@@ -78,7 +79,7 @@ def single64(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("strategy", ["ddp", "owt", "owt-overlap"])
+@pytest.mark.parametrize("strategy", ["ddp", "owt", "owt-overlap", "auto"])
 @pytest.mark.parametrize("nproc", [2, 4])
 def test_parity_float64(data: Path, single64: Path, tmp_path: Path, strategy: str,
                         nproc: int) -> None:
@@ -148,13 +149,11 @@ def test_torchrun_two_nodes_one_rank_each(data: Path, single64: Path, tmp_path: 
 
 def test_plan_styles() -> None:
     model = create_model("tiny")
-    plan = layer_plan(model, "owt")
-    assert plan["encoder.fc"] == "model" and plan["recurrent.fc_update"] == "model"
+    plan = resolve_styles(model, "owt")
+    assert plan["encoder.fc"] == "model" and plan["recurrent.fc_gates"] == "model"
     assert plan["recurrent.conv_update"] == "data"
-    assert set(layer_plan(model, "ddp").values()) == {"data"}
-    assert fc_groups(model) == {"encoder": ["encoder.fc"],
-                                "recurrent": ["recurrent.fc_update", "recurrent.fc_reset",
-                                              "recurrent.fc_hidden"]}
+    assert set(resolve_styles(model, "ddp").values()) == {"data"}
+    assert set(resolve_styles(model, "owt-overlap").values()) == {"data", "model-overlap"}
 
 
 def test_single_rank_plan_is_the_plain_model() -> None:
@@ -203,8 +202,7 @@ def test_per_chunk_fc_update_steps_fc_shards_once_per_chunk(data: Path, single64
     parvox_train(data, out, "--dtype", "float64", "--parallel", "owt-overlap", "--nproc", "2",
                  "--fc-update", "per-chunk")
     ckpt = load_checkpoint(out)
-    names = [n for n, _ in create_model("tiny").named_parameters()]  # the optimizer's order
-    steps = {names[i]: float(s["step"]) for i, s in ckpt.optimizer_state["state"].items()}
+    steps = {n: float(s["step"]) for n, s in ckpt.optimizer_state["state"].items()}
     fc = {n for n in steps if ".fc" in n}
     assert fc and all(steps[n] == 6 for n in fc)
     assert all(steps[n] == 3 for n in steps if n not in fc)

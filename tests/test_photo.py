@@ -130,7 +130,7 @@ def test_shared_photos_use_their_alpha() -> None:
 
 
 def test_exported_weights_rebuild_the_model(tmp_path: Path, checkpoint: Path) -> None:
-    from parvox.evaluate import load_model
+    from parvox.checkpoint import load_model
 
     path = export_weights(checkpoint, tmp_path / "w.safetensors", {"note": "test"})
     tensors, meta = read_weights(path)

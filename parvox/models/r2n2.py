@@ -41,8 +41,8 @@ class R2N2(nn.Module):
         self.decoder = Decoder(config)
 
     def fc_layer_names(self) -> list[str]:
-        """Qualified names of the FC modules, e.g. ``["encoder.fc", "recurrent.fc_update",
-        "recurrent.fc_reset", "recurrent.fc_hidden"]`` (``model.get_submodule(name)``)."""
+        """Qualified names of the FC modules: ``["encoder.fc", "recurrent.fc_gates"]``
+        (``model.get_submodule(name)``)."""
         return ["encoder.fc"] + [f"recurrent.{n}" for n in self.recurrent.fc_layer_names()]
 
     def encode(self, images: Tensor) -> Tensor:

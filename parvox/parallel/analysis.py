@@ -1,28 +1,35 @@
-"""``parvox plan``: per-layer parameters, FLOPs, activations, strategy and bytes sent.
+"""``parvox plan``: per-layer parameters, FLOPs, activations, style, bytes sent and memory.
 
-FLOPs are 2 x multiply-accumulates of the forward pass per sample (V views: the encoder and the
-gates run V times, the recurrent convs V times, the decoder once). Bytes are what each rank
-sends per training step under the ring accounting of :mod:`parvox.parallel.comm`, in float32:
+Everything comes from the plan registry (:mod:`parvox.parallel.plans`): each layer's style
+prices itself for the run's K, global batch and views. FLOPs are 2 x multiply-accumulates of
+the forward pass per sample (V views: the encoder and the gates run V times, the recurrent convs
+V times, the decoder once). Bytes are what each rank sends per training step under the ring
+accounting of :mod:`parvox.parallel.comm`, in float32 unless ``bf16`` (then the model-parallel
+activations are bfloat16):
 
-* data-parallel layers: their gradients are all-reduced, ``2 (K-1)/K x 4 P`` bytes;
-* model-parallel FC groups (FCs reading the same input), with ``m = n V`` rows per rank
-  (``n = B / K`` samples), input width ``F`` and total output width ``O``: forward all-gather
-  ``(K-1) m F``, forward all-to-all ``(K-1)/K m O``, backward all-to-all ``(K-1)/K m O``,
-  backward reduce-scatter ``(K-1) m F`` floats.
+* ``data`` layers: their gradients are all-reduced, ``2 (K-1)/K x 4 P`` bytes;
+* ``model`` and ``model-overlap`` FCs, with ``m = n V`` rows per rank (``n = B / K`` samples),
+  input width ``F`` and output width ``O``: forward all-gather ``(K-1) m F``, forward
+  all-to-all ``(K-1)/K m O``, backward all-to-all ``(K-1)/K m O``, backward reduce-scatter
+  ``(K-1) m F`` elements.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import torch
 from torch import nn
 
-from parvox.parallel.plan import DATA, MODEL, fc_groups, layer_plan
-
-#: Bytes per float32 element.
-FLOAT_BYTES = 4
-_PARAMETRIC = (nn.Conv2d, nn.Conv3d, nn.ConvTranspose3d, nn.Linear)
+from parvox.parallel.cost import (
+    Link,
+    choose_styles,
+    layer_shapes,
+    predict,
+    resolve_styles,
+    style_costs,
+)
+from parvox.parallel.plans import MODEL, Workload, get_plan
+from parvox.progress import markdown_table
 
 
 @dataclass
@@ -36,89 +43,81 @@ class LayerCost:
     activation_floats: int
     strategy: str
     bytes_per_rank_per_step: float = 0.0
+    memory_bytes_per_rank: float = 0.0
 
 
-def _macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> float:
-    """Multiply-accumulates of one call (whole batch)."""
-    if isinstance(module, nn.Linear):
-        return output.numel() * module.in_features
-    if isinstance(module, nn.ConvTranspose3d):
-        kernel = torch.tensor(module.kernel_size).prod().item()
-        return inputs.numel() * module.out_channels * kernel / module.groups
-    kernel = torch.tensor(module.kernel_size).prod().item()
-    return output.numel() * module.in_channels / module.groups * kernel
+def plan_costs(model: nn.Module, strategy: str | dict[str, str], nproc: int, batch: int,
+               views: int, link: Link | None = None, bf16: bool = False) -> list[LayerCost]:
+    """Per-layer costs of a plan (a registered name, ``auto`` with ``link``, or explicit
+    styles) at ``nproc`` ranks, global batch ``batch``, ``views`` views."""
+    work = Workload(nproc, batch, views, activation_bytes=2 if bf16 else 4)
+    styles = strategy if isinstance(strategy, dict) else resolve_styles(
+        model, strategy, work, link or Link.from_gbits(10.0))
+    shapes = layer_shapes(model, views)
+    costs = style_costs(shapes, styles, work)
+    return [LayerCost(name, shape.kind, shape.params, 2 * shape.macs, int(shape.out_floats),
+                      styles[name], costs[name].bytes_sent, costs[name].memory_bytes)
+            for name, shape in shapes.items()]
 
 
-def profile_layers(model: nn.Module, views: int) -> dict[str, dict[str, float]]:
-    """Per parametric module: MACs, output floats, rows (calls x batch) for 1 sample x V views,
-    and input width, measured with forward hooks on a zero input."""
-    stats: dict[str, dict[str, float]] = {}
-    handles = []
-    for name, module in model.named_modules():
-        if isinstance(module, _PARAMETRIC):
-            def hook(mod, args, out, name=name):
-                entry = stats.setdefault(name, {"macs": 0.0, "out": 0.0, "rows": 0.0,
-                                                "in_width": 0.0})
-                entry["macs"] += _macs(mod, args[0], out)
-                entry["out"] += out.numel()
-                if isinstance(mod, nn.Linear):
-                    entry["rows"] += out.numel() // mod.out_features
-                    entry["in_width"] = mod.in_features
-            handles.append(module.register_forward_hook(hook))
-    size = model.config.image_size
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, views, 3, size, size))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return stats
+def is_model_parallel(style: str) -> bool:
+    """Whether a style shards its layer (every style but ``data``)."""
+    return style != "data"
 
 
-def plan_costs(model: nn.Module, strategy: str, nproc: int, batch: int,
-               views: int) -> list[LayerCost]:
-    """Per-layer costs of ``strategy`` at ``nproc`` ranks, global batch ``batch``, ``views``."""
-    styles = layer_plan(model, strategy)
-    stats = profile_layers(model, views)
-    k, rows_per_rank = nproc, batch // nproc
-    layers = []
-    for name, module in model.named_modules():
-        if name not in stats:
-            continue
-        params = sum(p.numel() for p in module.parameters(recurse=False))
-        style = styles.get(name, DATA)
-        sent = 2 * (k - 1) / k * FLOAT_BYTES * params if style == DATA else 0.0
-        layers.append(LayerCost(name, type(module).__name__, params, 2 * stats[name]["macs"],
-                                int(stats[name]["out"]), style, sent))
-    if strategy != "ddp" and k > 1:
-        _add_fc_group_bytes(model, layers, stats, k, rows_per_rank)
-    return layers
+def plan_report(model: nn.Module, strategy: str, nproc: int, batch: int, views: int,
+                link: Link | None = None, bf16: bool = False,
+                compute_s: float = 0.0) -> dict[str, object]:
+    """The JSON of ``parvox plan``: layers, bytes for the plan and for ``ddp``, memory per
+    rank and, with a ``link``, the predicted communication seconds of a step."""
+    layers = plan_costs(model, strategy, nproc, batch, views, link, bf16)
+    ddp = plan_costs(model, "ddp", nproc, batch, views, link, bf16)
+    report: dict[str, object] = {
+        "config": getattr(model.config, "name", None), "strategy": strategy, "nproc": nproc,
+        "batch": batch, "views": views, "layers": [asdict(layer) for layer in layers],
+        "params": sum(layer.params for layer in layers),
+        "model_parallel_params": sum(x.params for x in layers if is_model_parallel(x.strategy)),
+        "flops_per_sample": sum(layer.flops_per_sample for layer in layers),
+        "bytes_per_rank_per_step": sum(x.bytes_per_rank_per_step for x in layers),
+        "ddp_bytes_per_rank_per_step": sum(x.bytes_per_rank_per_step for x in ddp),
+        "memory_bytes_per_rank": sum(x.memory_bytes_per_rank for x in layers)}
+    if link is not None:
+        work = Workload(nproc, batch, views, activation_bytes=2 if bf16 else 4)
+        styles = {x.name: x.strategy for x in layers}
+        prediction = predict(style_costs(layer_shapes(model, views), styles, work), link,
+                             compute_s)
+        report |= {"link": link.describe(), "comm_s": prediction.comm_s,
+                   "exposed_comm_s": prediction.exposed_s, "step_s": prediction.step_s,
+                   "auto": get_plan(strategy).auto if isinstance(strategy, str) else False}
+        if report["auto"]:
+            report["reasons"] = choose_styles(model, work, link, compute_s)[1]
+    return report
 
 
-def _add_fc_group_bytes(model: nn.Module, layers: list[LayerCost],
-                        stats: dict[str, dict[str, float]], k: int, samples: int) -> None:
-    """Activation traffic of each model-parallel group, charged to its first FC's row (the
-    all-gather of the input) and split by output width among members (the all-to-alls)."""
-    by_name = {layer.name: layer for layer in layers}
-    for names in fc_groups(model).values():
-        width = stats[names[0]]["in_width"]
-        rows = stats[names[0]]["rows"] * samples  # rows per rank: n samples x V views
-        by_name[names[0]].bytes_per_rank_per_step += 2 * (k - 1) * rows * width * FLOAT_BYTES
-        for name in names:
-            out = model.get_submodule(name).out_features
-            by_name[name].bytes_per_rank_per_step += 2 * (k - 1) / k * rows * out * FLOAT_BYTES
+def format_plan(report: dict) -> str:
+    """``parvox plan``'s text: the per-layer table, the totals, and for ``auto`` why each FC
+    got its style (the predicted step time with each candidate style, the others as chosen)."""
+    rows = [(x["name"], x["kind"], x["params"], f"{x['flops_per_sample'] / 1e6:.1f}",
+             x["activation_floats"], x["strategy"], f"{x['bytes_per_rank_per_step'] / 1e6:.3f}")
+            for x in report["layers"]]
+    text = markdown_table(["layer", "kind", "params", "MFLOP/sample", "activation floats",
+                           "strategy", "MB sent/rank/step"], rows)
+    text += (f"\n\n{report['config']}, {report['strategy']}, K={report['nproc']}, batch "
+             f"{report['batch']} x {report['views']} views: {report['params'] / 1e6:.2f}M params "
+             f"({report['model_parallel_params'] / 1e6:.2f}M model-parallel), "
+             f"{report['flops_per_sample'] / 1e9:.2f} GFLOP/sample forward; bytes per rank per "
+             f"step {report['bytes_per_rank_per_step'] / 1e6:.1f} MB vs ddp "
+             f"{report['ddp_bytes_per_rank_per_step'] / 1e6:.1f} MB; training memory per rank "
+             f"{report['memory_bytes_per_rank'] / 1e6:.1f} MB")
+    if "link" in report:
+        text += (f"\non a {report['link']} link: {report['comm_s'] * 1e3:.2f} ms of "
+                 "communication per step (computation not included)")
+    for name, seconds in report.get("reasons", {}).items():
+        chosen = next(x["strategy"] for x in report["layers"] if x["name"] == name)
+        options = ", ".join(f"{style} {value * 1e3:.2f} ms" for style, value in seconds.items())
+        text += f"\nauto: {name} -> {chosen} (predicted communication per step: {options})"
+    return text
 
 
-def plan_report(model: nn.Module, strategy: str, nproc: int, batch: int,
-                views: int) -> dict[str, object]:
-    """The JSON of ``parvox plan``: layers, bytes for the plan and for ``ddp``."""
-    layers = plan_costs(model, strategy, nproc, batch, views)
-    ddp = plan_costs(model, "ddp", nproc, batch, views)
-    return {"config": model.config.name if hasattr(model.config, "name") else None,
-            "strategy": strategy, "nproc": nproc, "batch": batch, "views": views,
-            "layers": [asdict(layer) for layer in layers],
-            "params": sum(layer.params for layer in layers),
-            "model_parallel_params": sum(x.params for x in layers if x.strategy == MODEL),
-            "flops_per_sample": sum(layer.flops_per_sample for layer in layers),
-            "bytes_per_rank_per_step": sum(x.bytes_per_rank_per_step for x in layers),
-            "ddp_bytes_per_rank_per_step": sum(x.bytes_per_rank_per_step for x in ddp)}
+__all__ = ["MODEL", "LayerCost", "format_plan", "is_model_parallel", "plan_costs",
+           "plan_report"]

@@ -17,9 +17,8 @@ import torch.distributed as dist
 
 from parvox.errors import ParvoxError
 from parvox.parallel.comm import Comm
+from parvox.parallel.plans import get_plan
 
-#: Parallel strategies: every layer data-parallel; Krizhevsky's scheme (a); scheme (b)/(c).
-STRATEGIES = ("ddp", "owt", "owt-overlap")
 #: Name of the single mesh axis.
 WORKERS_AXIS = "workers"
 
@@ -34,9 +33,7 @@ class ParallelDims:
     strategy: str = "ddp"
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ParvoxError(f"unknown --parallel {self.strategy!r}; choose among "
-                              f"{', '.join(STRATEGIES)}")
+        get_plan(self.strategy)  # an unknown plan is one line listing the registered ones
         if not 0 <= self.rank < self.world:
             raise ParvoxError(f"rank {self.rank} outside world of size {self.world}")
 

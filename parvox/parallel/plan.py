@@ -1,14 +1,13 @@
 """Apply a per-layer parallel plan to an unmodified single-device model.
 
-A plan maps module names to a style: ``"data"`` (replicated, gradients all-reduced by
-DistributedDataParallel) or ``"model"`` (sharded by output rows, see
-:mod:`parvox.parallel.sharded`). ``ddp`` makes every layer data-parallel; ``owt`` and
-``owt-overlap`` make the FC layers the model names in ``fc_layer_names()`` model-parallel and
-the rest data-parallel, as Krizhevsky's "one weird trick" does.
+A plan (:mod:`parvox.parallel.plans`) gives every parametric module a style; each style applies
+itself (``model`` and ``model-overlap`` replace an ``nn.Linear`` by its row shard,
+:mod:`parvox.parallel.sharded`), and DistributedDataParallel then averages the gradients of the
+replicated (``data``) modules only.
 
 The parallel model keeps the single-device parameter names, so checkpoints hold full, unsharded
 tensors by name whatever the number of ranks (:meth:`ParallelModel.full_state_dict`), and the
-optimizer state is likewise gathered to its single-process form.
+optimizer state is likewise gathered to its single-process form, keyed by parameter name.
 """
 
 from __future__ import annotations
@@ -22,37 +21,12 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from parvox.errors import ParvoxError
+from parvox.models.recurrent import upgrade_state_dict
 from parvox.parallel.comm import Comm
-from parvox.parallel.mesh import STRATEGIES
-from parvox.parallel.sharded import ShardedFC, ShardedFCGroup
+from parvox.parallel.plans import MODEL_OVERLAP, STYLES, ApplyContext, get_style
 
-DATA, MODEL = "data", "model"
 #: When the model-parallel FC shards step: once per global batch (exact) or after every chunk.
 FC_UPDATES = ("global", "per-chunk")
-
-
-def layer_plan(model: nn.Module, strategy: str) -> dict[str, str]:
-    """Style of every module that owns parameters: ``{"encoder.fc": "model", ...}``."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}")
-    fcs = set(model.fc_layer_names()) if strategy != "ddp" else set()
-    return {name: (MODEL if name in fcs else DATA)
-            for name, module in model.named_modules()
-            if any(True for _ in module.parameters(recurse=False))}
-
-
-def fc_groups(model: nn.Module) -> dict[str, list[str]]:
-    """Model-parallel FCs grouped by shared input: FCs under the same parent read the same
-    tensor (the recurrent unit's gates); ``{"recurrent": ["recurrent.fc_update", ...]}``."""
-    groups: dict[str, list[str]] = {}
-    for name in model.fc_layer_names():
-        groups.setdefault(name.rsplit(".", 1)[0], []).append(name)
-    return groups
-
-
-def _set_submodule(model: nn.Module, name: str, module: nn.Module) -> None:
-    parent, _, attr = name.rpartition(".")
-    setattr(model.get_submodule(parent) if parent else model, attr, module)
 
 
 def _counting_allreduce_hook(comm: Comm):
@@ -77,20 +51,18 @@ class ParallelModel:
         sharded: parameter name -> its ShardedFC, for the sharded parameters.
     """
 
-    def __init__(self, model: nn.Module, strategy: str, comm: Comm,
-                 fc_update: str = "global") -> None:
+    def __init__(self, model: nn.Module, styles: dict[str, str], comm: Comm,
+                 fc_update: str = "global", plan: str = "") -> None:
         if fc_update not in FC_UPDATES:
             raise ValueError(f"unknown fc_update {fc_update!r}")
-        if fc_update == "per-chunk" and strategy != "owt-overlap":
+        if fc_update == "per-chunk" and MODEL_OVERLAP not in styles.values():
             raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap (the FC "
                               "stage must take one chunk at a time)")
-        self.strategy, self.comm, self.module = strategy, comm, model
-        self.sharded: dict[str, ShardedFC] = {}
-        self.groups: list[ShardedFCGroup] = []
+        self.strategy, self.styles, self.comm, self.module = plan, dict(styles), comm, model
+        self.sharded: dict[str, nn.Module] = {}
         self.optimizer: torch.optim.Optimizer | None = None
-        if strategy != "ddp" and comm.world > 1:
-            self._shard_fcs(overlap=strategy == "owt-overlap",
-                            chunk_step=self._chunk_step if fc_update == "per-chunk" else None)
+        if comm.world > 1:
+            self._apply_styles(fc_update)
         self.wrapped: nn.Module = model
         if comm.world > 1:
             self.wrapped = self._wrap_ddp(model)
@@ -115,15 +87,20 @@ class ParallelModel:
         for p, grad in aside.items():
             p.grad = grad
 
-    def _shard_fcs(self, overlap: bool, chunk_step=None) -> None:
-        for label, names in fc_groups(self.module).items():
-            members = []
-            for name in names:
-                member = ShardedFC(self.module.get_submodule(name), self.comm)
-                _set_submodule(self.module, name, member)
-                members.append(member)
-                self.sharded.update({f"{name}.{p}": member for p, _ in member.named_parameters()})
-            self.groups.append(ShardedFCGroup(members, self.comm, label, overlap, chunk_step))
+    def _apply_styles(self, fc_update: str) -> None:
+        """Let every non-replicated style rewrite its module (at K = 1 nothing changes)."""
+        chunk_step = self._chunk_step if fc_update == "per-chunk" else None
+        ctx = ApplyContext(self.comm, chunk_step)
+        for name, style_name in self.styles.items():
+            style = get_style(style_name)
+            if style.replicated:
+                continue
+            if not style.accepts(self.module.get_submodule(name)):
+                raise ParvoxError(f"style {style_name!r} cannot run {name} "
+                                  f"({type(self.module.get_submodule(name)).__name__})")
+            style.apply(self.module, name, ctx)
+            applied = self.module.get_submodule(name)
+            self.sharded.update({f"{name}.{p}": applied for p, _ in applied.named_parameters()})
 
     def _wrap_ddp(self, model: nn.Module) -> DistributedDataParallel:
         # oneDNN returns 1x1 conv weight gradients with channels-last strides: for a 1x1 kernel
@@ -168,44 +145,58 @@ class ParallelModel:
 
     def load_full_state_dict(self, state: dict[str, Tensor]) -> None:
         """Load unsharded tensors (e.g. a checkpoint written at any number of ranks)."""
+        state = upgrade_state_dict(self.module, state)  # checkpoints from before the gate fusion
         mine = {name: (self._my_rows(t, name) if name in self.sharded else t)
                 for name, t in state.items()}
         self.module.load_state_dict(mine)
 
     def full_optimizer_state(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-        """The optimizer's ``state_dict`` with sharded state tensors gathered to full size
-        (the form a single process would have; collective)."""
+        """The optimizer's state in single-process form, keyed by parameter name: sharded
+        state tensors gathered to full size (collective), ``param_groups`` listing names."""
         state = optimizer.state_dict()
         names = [n for n, _ in self.module.named_parameters()]
         full = {}
         for index, entry in state["state"].items():
             name = names[index]
-            full[index] = {k: (self._gather_rows(v) if name in self.sharded and
-                               isinstance(v, Tensor) and v.dim() > 0 else v)
-                           for k, v in entry.items()}
-        return {"state": full, "param_groups": state["param_groups"]}
+            full[name] = {k: (self._gather_rows(v) if name in self.sharded and
+                              isinstance(v, Tensor) and v.dim() > 0 else v)
+                          for k, v in entry.items()}
+        groups = [dict(g, params=[names[i] for i in g["params"]]) for g in state["param_groups"]]
+        return {"state": full, "param_groups": groups}
 
     def load_optimizer_state(self, optimizer: torch.optim.Optimizer,
                              state: dict[str, Any]) -> None:
-        """Load a full (single-process form) optimizer state, slicing sharded entries."""
-        names = [n for n, _ in self.module.named_parameters()]
+        """Load a full optimizer state keyed by parameter name (:meth:`full_optimizer_state`),
+        slicing sharded entries; a name this model lacks is one error line."""
+        index = {n: i for i, (n, _) in enumerate(self.module.named_parameters())}
+        missing = [n for n in state["state"] if n not in index]
+        if missing:
+            raise ParvoxError(f"optimizer state of parameters this model lacks: {missing[0]}")
         mine = {}
-        for index, entry in state["state"].items():
-            name = names[int(index)]
-            mine[int(index)] = {k: (self._my_rows(v, name) if name in self.sharded and
-                                    isinstance(v, Tensor) and v.dim() > 0 else v)
-                                for k, v in entry.items()}
-        optimizer.load_state_dict({"state": mine, "param_groups": state["param_groups"]})
+        for name, entry in state["state"].items():
+            mine[index[name]] = {k: (self._my_rows(v, name) if name in self.sharded and
+                                     isinstance(v, Tensor) and v.dim() > 0 else v)
+                                 for k, v in entry.items()}
+        # the optimizer pairs saved ids with its parameters by position: list them in model order
+        groups = [dict(g, params=sorted(index[n] for n in g["params"]))
+                  for g in state["param_groups"]]
+        optimizer.load_state_dict({"state": mine, "param_groups": groups})
 
 
 def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def parallelize(model: nn.Module, strategy: str, comm: Comm,
-                fc_update: str = "global") -> ParallelModel:
-    """Apply ``strategy`` (see :data:`parvox.parallel.mesh.STRATEGIES`) to ``model``;
-    ``fc_update="per-chunk"`` (with ``owt-overlap``) steps the FC shards after every chunk."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}")
-    return ParallelModel(model, strategy, comm, fc_update)
+def parallelize(model: nn.Module, plan: str | dict[str, str], comm: Comm,
+                fc_update: str = "global", **auto: Any) -> ParallelModel:
+    """Apply ``plan`` to ``model``: a registered plan name (``auto`` takes the ``work``, ``link``
+    and ``compute_s`` keywords of :func:`parvox.parallel.cost.resolve_styles`) or an explicit
+    ``{module name: style}``. ``fc_update="per-chunk"`` steps overlapped FC shards per chunk."""
+    from parvox.parallel.cost import resolve_styles
+
+    if isinstance(plan, str):
+        return ParallelModel(model, resolve_styles(model, plan, **auto), comm, fc_update, plan)
+    unknown = sorted(set(plan.values()) - set(STYLES))
+    if unknown:
+        raise ParvoxError(f"unknown parallel style {unknown[0]!r}; known: {', '.join(STYLES)}")
+    return ParallelModel(model, plan, comm, fc_update, "custom")

@@ -9,9 +9,9 @@ samples. A forward pass:
 3. **return**: each rank gets, for its own ``n`` samples, the ``K`` output shards (all-to-all).
 
 Backward mirrors it: all-to-all of the output gradients, local weight gradients over all
-``K·n`` samples, reduce-scatter of the input gradients. FCs that read the same input tensor
-(the GRU/LSTM gates) form one :class:`ShardedFCGroup`, so that input is gathered once and one
-all-to-all carries all their outputs.
+``K·n`` samples, reduce-scatter of the input gradients. The GRU/LSTM gates are one fused FC in
+the model (``recurrent.fc_gates``), so their input is gathered once and one all-to-all carries
+all their outputs, with no call-order contract between layers.
 
 ``overlap=True`` (scheme (b)/(c)) takes one rank's chunk at a time: the broadcast of chunk
 ``j + 1`` and the return of chunk ``j - 1`` run while chunk ``j`` is computed; backward likewise.
@@ -31,8 +31,6 @@ which makes every strategy equal one process on the global batch.
 
 from __future__ import annotations
 
-import weakref
-
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -42,73 +40,53 @@ from parvox.parallel.comm import Comm, ExchangeRows, GatherRows
 
 
 class ShardedFC(nn.Module):
-    """A shard of an ``nn.Linear`` (rows of ``weight`` and ``bias``) inside a group.
+    """A shard of an ``nn.Linear``: rows ``rank·s .. (rank+1)·s`` of its ``weight`` and ``bias``.
 
     Calling it with ``x`` (..., in_features) returns the full (..., out_features) output for the
-    local samples, computed by the whole group (see module docstring).
+    local samples, computed by all ranks together (see module docstring). Each call is
+    self-contained: one gather of the input, one compute pass, one return of the outputs. The
+    recurrent unit's gates are one fused ``nn.Linear``, so they too are one call.
+
+    ``overlap=True`` runs scheme (b)/(c) (one rank's chunk at a time); ``chunk_step`` (with
+    ``overlap``) steps the shard after every chunk (``--fc-update per-chunk``).
     """
 
-    def __init__(self, linear: nn.Linear, comm: Comm) -> None:
+    def __init__(self, linear: nn.Linear, comm: Comm, label: str, overlap: bool = False,
+                 chunk_step=None) -> None:
         super().__init__()
         if linear.out_features % comm.world:
             raise ValueError(f"out_features {linear.out_features} not divisible by "
                              f"{comm.world} ranks")
+        if linear.bias is None:
+            raise ValueError("a sharded FC needs a bias (every FC of the model has one)")
+        if chunk_step is not None and not overlap:
+            raise ValueError("a per-chunk update needs the overlapped scheme")
         self.in_features, self.out_features = linear.in_features, linear.out_features
         self.shard = linear.out_features // comm.world
         rows = slice(comm.rank * self.shard, (comm.rank + 1) * self.shard)
         self.weight = nn.Parameter(linear.weight.detach()[rows].clone())
-        self.bias = nn.Parameter(linear.bias.detach()[rows].clone()) if linear.bias is not None \
-            else None
-        self.group: ShardedFCGroup | None = None
-        self.index = 0
+        self.bias = nn.Parameter(linear.bias.detach()[rows].clone())
+        self.comm, self.label, self.overlap, self.chunk_step = comm, label, overlap, chunk_step
         scale = 1.0 / comm.world
         for p in self.parameters():
             p.register_hook(lambda g, s=scale: None if g is None else g * s)
 
     def forward(self, x: Tensor) -> Tensor:
-        assert self.group is not None, "ShardedFC used outside a ShardedFCGroup"
-        out = self.group.outputs(x)[self.index]
+        """(..., in_features) local rows -> (..., out_features) local rows."""
+        flat = x.reshape(-1, x.shape[-1])
+        if self.overlap and self.comm.world > 1:
+            (out,) = _ChunkedFC.apply(flat, self.comm, self.label, self.chunk_step,
+                                      self.weight, self.bias)
+        else:
+            gathered = GatherRows.apply(flat, self.comm, self.label)  # (K·n, in)
+            received = ExchangeRows.apply(F.linear(gathered, self.weight, self.bias), self.comm,
+                                          self.label)  # block j: shard j, (K·n, s)
+            (out,) = _split_shards(received, self.comm.world, [self.shard])
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
-        return f"in={self.in_features}, out={self.out_features}, shard={self.shard}"
-
-
-class ShardedFCGroup:
-    """FCs that read the same input: one gather, one compute pass, one return.
-
-    Members are called one after another with the same input tensor (as the recurrent unit
-    does for its gates); the first call computes every member's output, the others reuse it.
-    """
-
-    def __init__(self, members: list[ShardedFC], comm: Comm, label: str,
-                 overlap: bool = False, chunk_step=None) -> None:
-        self.members, self.comm, self.label, self.overlap = members, comm, label, overlap
-        self.chunk_step = chunk_step
-        for index, member in enumerate(members):
-            member.group, member.index = self, index
-        self._source: weakref.ref[Tensor] | None = None
-        self._outputs: list[Tensor] = []
-        self._served = 0
-
-    def outputs(self, x: Tensor) -> list[Tensor]:
-        """Every member's (n, out) output for the local input ``x`` (..., in), flattened to n
-        rows. The cache is keyed on the identity of ``x`` and serves each member once."""
-        if self._source is None or self._source() is not x or self._served >= len(self.members):
-            self._outputs = self._compute(x.reshape(-1, x.shape[-1]))
-            self._source = weakref.ref(x)
-            self._served = 0
-        self._served += 1
-        return self._outputs
-
-    def _compute(self, x: Tensor) -> list[Tensor]:
-        params = [t for m in self.members for t in (m.weight, m.bias)]
-        if self.overlap and self.comm.world > 1:
-            return list(_ChunkedFC.apply(x, self.comm, self.label, self.chunk_step, *params))
-        gathered = GatherRows.apply(x, self.comm, self.label)  # (K·n, in)
-        local = torch.cat([F.linear(gathered, m.weight, m.bias) for m in self.members], dim=1)
-        received = ExchangeRows.apply(local, self.comm, self.label)  # block j: shard j
-        return _split_shards(received, self.comm.world, [m.shard for m in self.members])
+        return (f"in={self.in_features}, out={self.out_features}, shard={self.shard}, "
+                f"overlap={self.overlap}")
 
 
 def _split_shards(received: Tensor, world: int, shards: list[int]) -> list[Tensor]:

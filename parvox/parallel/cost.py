@@ -1,0 +1,234 @@
+"""The cost model: per-layer shapes, a link, predicted step times, and ``--parallel auto``.
+
+A step's time on K ranks is predicted as ``compute + exposed communication``:
+
+* ``compute`` is the step without any communication, measured (one rank's share of the batch
+  in one process) or left out when only the choice between styles matters;
+* each layer's traffic takes ``bytes / bandwidth + messages x latency`` on the link
+  (:class:`Link`), with the styles' bytes and messages of :mod:`parvox.parallel.plans`;
+* traffic that can run behind computation (DDP's gradient buckets during backward, the
+  overlapped FC chunks) hides up to the backward compute time, two thirds of ``compute``
+  (:data:`~parvox.parallel.plans.TRAIN_FLOP_FACTOR`); the rest is exposed.
+
+``auto`` (:func:`choose_styles`) prices every assignment of the accepted styles to the layers
+that have a choice (the FCs) and keeps the fastest. The link is probed at the start of a run
+(:func:`probe_link`) or given by flags.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from parvox.parallel.comm import Comm
+from parvox.parallel.plans import (
+    STYLES,
+    TRAIN_FLOP_FACTOR,
+    LayerShape,
+    StyleCost,
+    Workload,
+    get_plan,
+    parametric_modules,
+)
+
+#: Bits per byte, for link speeds given in Gbit/s.
+BITS = 8
+#: Probe sizes: a 4-byte all-reduce for latency, a 16 MiB one for bandwidth.
+PROBE_SMALL, PROBE_LARGE = 1, 4 * 2**20
+#: Most joint assignments of the layers with a choice that ``auto`` prices.
+MAX_CANDIDATES = 4096
+_PARAMETRIC = (nn.Conv2d, nn.Conv3d, nn.ConvTranspose3d, nn.Linear)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link between ranks: ``bandwidth`` in bytes/s per rank, one-way ``latency`` in s."""
+
+    bandwidth: float
+    latency: float = 0.0
+
+    @classmethod
+    def from_gbits(cls, gbits: float, latency_s: float = 0.0) -> Link:
+        return cls(gbits * 1e9 / BITS, latency_s)
+
+    def seconds(self, nbytes: float, messages: float) -> float:
+        """Time to send ``nbytes`` in ``messages`` messages."""
+        return nbytes / self.bandwidth + messages * self.latency
+
+    def describe(self) -> str:
+        return f"{self.bandwidth * BITS / 1e9:.3g} Gbit/s, {self.latency * 1e6:.0f} µs"
+
+
+def _macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> float:
+    """Multiply-accumulates of one call (whole batch)."""
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    kernel = torch.tensor(module.kernel_size).prod().item()
+    if isinstance(module, nn.ConvTranspose3d):
+        return inputs.numel() * module.out_channels * kernel / module.groups
+    return output.numel() * module.in_channels / module.groups * kernel
+
+
+def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
+    """Every parametric layer's :class:`LayerShape` for one sample of ``views`` views,
+    measured with forward hooks on a zero input run by a shape-only (meta device) twin of the
+    model: nothing is computed, whatever the model's size, device and dtype."""
+    twin = _meta_twin(model)
+    stats: dict[str, dict[str, float]] = {}
+    handles = []
+    for name, module in twin.named_modules():
+        if isinstance(module, _PARAMETRIC):
+            handles.append(module.register_forward_hook(_recorder(stats, name)))
+    size = model.config.image_size
+    param = next(twin.parameters())
+    try:
+        with torch.no_grad():
+            twin(torch.zeros(1, views, 3, size, size, device=param.device, dtype=param.dtype))
+    finally:
+        for handle in handles:
+            handle.remove()
+    shapes = {}
+    for name in parametric_modules(model):
+        module, entry = model.get_submodule(name), stats.get(name, {})
+        linear = isinstance(module, nn.Linear)
+        shapes[name] = LayerShape(
+            name, type(module).__name__, sum(p.numel() for p in module.parameters(False)),
+            entry.get("macs", 0.0), entry.get("out", 0.0), entry.get("rows", 0.0),
+            module.in_features if linear else 0, module.out_features if linear else 0)
+    return shapes
+
+
+def _meta_twin(model: nn.Module) -> nn.Module:
+    """The same architecture on the meta device (a model built from a ``config``), else the
+    model itself."""
+    config = getattr(model, "config", None)
+    try:
+        with torch.device("meta"):
+            return type(model)(config)
+    except TypeError:
+        return model
+
+
+def _recorder(stats: dict[str, dict[str, float]], name: str):
+    def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        entry = stats.setdefault(name, {"macs": 0.0, "out": 0.0, "rows": 0.0})
+        entry["macs"] += _macs(module, args[0], out)
+        entry["out"] += out.numel()
+        if isinstance(module, nn.Linear):
+            entry["rows"] += out.numel() // module.out_features
+
+    return hook
+
+
+def style_costs(shapes: dict[str, LayerShape], styles: dict[str, str],
+                work: Workload) -> dict[str, StyleCost]:
+    """Each layer's cost under its style."""
+    return {name: STYLES[styles[name]].cost(shape, work) for name, shape in shapes.items()}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted step: compute, total communication, the part of it exposed, and the sum."""
+
+    compute_s: float
+    comm_s: float
+    exposed_s: float
+
+    @property
+    def step_s(self) -> float:
+        return self.compute_s + self.exposed_s
+
+
+def predict(costs: dict[str, StyleCost], link: Link, compute_s: float) -> Prediction:
+    """Step time of a plan's costs on ``link`` with ``compute_s`` of computation."""
+    comm = sum(link.seconds(c.bytes_sent, c.messages) for c in costs.values())
+    hideable = sum(c.overlappable / link.bandwidth for c in costs.values())
+    backward = compute_s * (TRAIN_FLOP_FACTOR - 1) / TRAIN_FLOP_FACTOR
+    return Prediction(compute_s, comm, comm - min(hideable, backward))
+
+
+def resolve_styles(model: nn.Module, plan: str, work: Workload | None = None,
+                   link: Link | None = None, compute_s: float = 0.0) -> dict[str, str]:
+    """The style of every parametric module under ``plan`` (``auto`` needs ``work`` and
+    ``link``, and picks with :func:`choose_styles`)."""
+    chosen = get_plan(plan)
+    if chosen.auto:
+        if work is None or link is None:
+            raise ValueError(f"plan {plan!r} needs the workload and the link")
+        return choose_styles(model, work, link, compute_s)[0]
+    return chosen.assign(model)
+
+
+def choose_styles(model: nn.Module, work: Workload, link: Link,
+                  compute_s: float = 0.0) -> tuple[dict[str, str], dict[str, dict[str, float]]]:
+    """``auto``: the assignment of least predicted step time.
+
+    Layers that accept one style (the convs: ``data``) keep it; the others (the FCs) try every
+    accepted style, jointly, since overlap credit is shared: at most a few thousand candidate
+    plans, each priced by :func:`predict`. On a tie the first registered style wins (``data``).
+    Returns the styles and, per layer with a choice, each of its styles' predicted step time
+    with the other layers as chosen (the "why" of ``parvox plan --parallel auto``).
+    """
+    shapes = layer_shapes(model, work.views)
+    options = {name: [s.name for s in STYLES.values() if s.accepts(model.get_submodule(name))]
+               for name in shapes}
+    if work.nproc == 1:
+        return {name: "data" for name in shapes}, {}
+    fixed = {name: names[0] for name, names in options.items() if len(names) == 1}
+    free = [name for name, names in options.items() if len(names) > 1]
+
+    def step(styles: dict[str, str]) -> float:
+        return predict(style_costs(shapes, styles, work), link, compute_s).step_s
+
+    combos = itertools.islice(itertools.product(*(options[n] for n in free)), MAX_CANDIDATES)
+    best = min(combos, key=lambda combo: step(fixed | dict(zip(free, combo, strict=True))))
+    styles = fixed | dict(zip(free, best, strict=True))
+    reasons = {name: {s: step(styles | {name: s}) for s in options[name]} for name in free}
+    return {name: styles[name] for name in shapes}, reasons
+
+
+def predict_step(config: str, plan: str, nproc: int, batch: int, views: int, link: Link,
+                 compute_s: float, bf16: bool = False) -> float:
+    """Predicted seconds per step of ``plan`` for model ``config`` (shapes only: the model is
+    built on the meta device)."""
+    from parvox.models import create_model
+
+    with torch.device("meta"):
+        model = create_model(config)
+    work = Workload(nproc, batch, views, activation_bytes=2 if bf16 else 4)
+    styles = resolve_styles(model, plan, work, link, compute_s)
+    costs = style_costs(layer_shapes(model, views), styles, work)
+    return predict(costs, link, compute_s).step_s
+
+
+def probe_link(comm: Comm, repeats: int = 5) -> Link:
+    """Measure the link between the ranks with all-reduces (collective: every rank calls it
+    and gets the same answer): latency from a 4-byte one, bandwidth from a 16 MiB one."""
+    if comm.world == 1:
+        return Link(float("inf"), 0.0)
+    small, large = torch.zeros(PROBE_SMALL), torch.zeros(PROBE_LARGE)
+    lat = _median_seconds(comm, small, repeats * 4)
+    big = _median_seconds(comm, large, repeats)
+    sent = 2 * (comm.world - 1) / comm.world * large.numel() * large.element_size()
+    # a ring all-reduce is 2 (K - 1) sequential steps, each paying the latency once
+    steps = 2 * (comm.world - 1)
+    latency = lat / steps
+    bandwidth = sent / max(big - steps * latency, 1e-9)
+    agreed = torch.tensor([bandwidth, latency], dtype=torch.float64)
+    torch.distributed.broadcast(agreed, src=comm.global_rank(0), group=comm.group)
+    return Link(float(agreed[0]), float(agreed[1]))
+
+
+def _median_seconds(comm: Comm, tensor: torch.Tensor, repeats: int) -> float:
+    times = []
+    torch.distributed.barrier(group=comm.group)
+    for _ in range(repeats + 1):
+        begin = time.perf_counter()
+        torch.distributed.all_reduce(tensor, group=comm.group)
+        times.append(time.perf_counter() - begin)
+    return statistics.median(times[1:])  # the first one sets up the connections
