@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from docstamp import stamp  # noqa: E402
 from report_run import (  # noqa: E402
     FULL,
     QUICK,
@@ -42,6 +43,7 @@ from report_run import (  # noqa: E402
     plots,
     run_data,
     run_gpu,
+    run_links,
     run_model,
     run_prior,
     run_throughput,
@@ -49,10 +51,11 @@ from report_run import (  # noqa: E402
 from report_template import write  # noqa: E402
 
 #: What ``--only`` selects (the analytical projection and the plots always run).
-SECTIONS = ("throughput", "model", "data", "prior", "gpu")
+SECTIONS = ("throughput", "links", "model", "data", "prior", "gpu")
 #: (``--only`` key, title in the log and the run-time table, benchmark), in running order.
 STEPS: list[tuple[str, str, Callable[[Report], None]]] = [
     ("throughput", "training throughput and measured bytes", run_throughput),
+    ("links", "rate-limited links", run_links),
     ("model", "single-process efficiency", run_model),
     ("data", "data pipeline", run_data),
     ("prior", "class-prior IoU", run_prior),
@@ -85,6 +88,7 @@ def new_report(args: argparse.Namespace, ap: argparse.ArgumentParser) -> tuple[R
                     work)
     report.only = args.only or ""
     report.commit = git_commit()
+    report.stamp = stamp("docs/BENCHMARKS.md")  # before anything runs: the code measured
     return report, only
 
 

@@ -7,8 +7,10 @@ The scoring of the targets is in ``report_targets.py``, the text of ``docs/BENCH
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from typing import TypeVar
 
 import class_prior_iou
 import data_bench
+import links
 import model_bench
 import projection
 import throughput
@@ -67,6 +70,12 @@ class Settings:
     train_per_class: int
     projection_config: str = "r2n2-res-gru"
     gpu_steps: int = 20
+    links_config: str = "r2n2-res-gru"  # rate-limited links (bench/links.py), K = 2
+    links_gbits: str = "1,10,25,unlimited"
+    links_batch: int = 8
+    links_views: int = 5
+    links_steps: int = 6
+    links_warmup: int = 2
 
 
 FULL = Settings(
@@ -81,7 +90,8 @@ QUICK = Settings(
     model_runs=(("tiny", 4, 2), ("r2n2-res-gru", 1, 2)), model_steps=2,
     throughput=(ThroughputSpec("tiny", 8, 2, False, 3, 1),),
     nprocs=(1, 2), bytes_config="tiny", bytes_nprocs=(4,), bytes_batch=8, bytes_views=2,
-    bytes_steps=1, train_per_class=1, gpu_steps=3)
+    bytes_steps=1, train_per_class=1, gpu_steps=3, links_config="tiny",
+    links_gbits="1,unlimited", links_views=2, links_steps=3, links_warmup=1)
 
 
 @dataclass
@@ -105,6 +115,9 @@ class Report:
     cache: dict[tuple[object, ...], object] = field(default_factory=dict)
     only: str = ""  # --only, when given
     commit: str = ""  # the code that ran: taken before anything is written
+    stamp: str = ""  # docs/BENCHMARKS.md's first line (bench/docstamp.py), taken likewise
+    links: links.Result | None = None
+    crossover: str = ""  # bench/collectives.py --crossover at 1 Gbit/s: its printed tables
 
 
 def log(message: str) -> None:
@@ -125,6 +138,9 @@ def run_throughput(report: Report) -> None:
     data = train_data(report)
     errors = []
     for spec in s.throughput:
+        if spec.bf16 and not native_bf16():
+            spec = dataclasses.replace(spec, bf16=False)
+            log(f"{spec.config}: no native bf16 on this CPU, measured in fp32")
         try:
             result = throughput.scaling(data, report.work / "runs", spec.config,
                                         list(s.nprocs), spec.batch, spec.views, spec.steps,
@@ -146,6 +162,39 @@ def run_throughput(report: Report) -> None:
             log(f"bytes at K = {k} FAILED:\n{errors[-1]}")
     if errors:
         report.failures["throughput"] = "\n".join(errors)
+
+
+def native_bf16() -> bool:
+    """Whether this CPU has bf16 arithmetic (AVX-512 BF16 or AMX): elsewhere torch emulates it,
+    ~20x slower than fp32 (45 s against 2.5 s a step of small on an AVX2-only EPYC), and the
+    bf16 rows would measure the emulation."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+#: The crossover measurement: small's fused gate FC (512 -> 3·64·4³) at 1 Gbit/s.
+CROSSOVER_ARGS = ("--in", "512", "--out", "12288", "--crossover", "64,128,256,384,512,768,1024",
+                  "--repeats", "3", "--gbits", "1")
+
+
+def run_links(report: Report) -> None:
+    """Every plan over rate-limited links (bench/links.py); needs a network namespace."""
+    from netns import namespace_available
+
+    if not namespace_available():
+        return  # links_section says why
+    s = report.settings
+    cmd = [sys.executable, str(ROOT / "bench" / "collectives.py"), *CROSSOVER_ARGS]
+    log("FC crossover at 1 Gbit/s: " + " ".join(cmd[1:]))
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    report.crossover = done.stdout.strip()
+    report.links = links.links_bench(
+        train_data(report), report.work / "links", s.links_config,
+        links.parse_links(s.links_gbits), list(links.PLANS), 2, s.links_batch, s.links_views,
+        s.links_steps, s.links_warmup, native_bf16() and not report.quick, log=log)
 
 
 def isolated(threads: int, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -289,6 +338,8 @@ def plots(report: Report) -> None:
     report.plots.mkdir(parents=True, exist_ok=True)
     if report.scalings:
         throughput.plot_throughput(report.plots / "throughput_vs_k.png", report.scalings)
+    if report.links:
+        links.plot_links(report.plots / "links.png", report.links)
     panels = [(f"{s_cfg(report)}, 16 × 5 views per rank, fp32 (analytical)",
                bytes_by_k(report, 16, 5), {})]
     s = report.settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import links
 import model_bench
 import projection
 from report_run import Report, bytes_by_k, gpu_step
@@ -19,6 +20,10 @@ LOADER_OVER_STEP = 3.0
 NVLINK_SPEEDUP_K8 = 7.0
 BUILD_S_PER_MODEL_CORE = 0.5
 CLASS_PRIOR_IOU = 0.35
+#: Targets of issue 13 (plans as data).
+AUTO_SLACK = 0.03
+OWT_OVER_DDP_1GBIT = 1.7
+PREDICTION_ERROR = 0.20
 
 
 @dataclass
@@ -74,8 +79,59 @@ def loader_ratios(report: Report) -> list[tuple[str, float, float, tuple[int, in
 
 def targets(report: Report) -> list[Target]:
     """Every target of the run, in the order of the table."""
-    return [*owt_targets(report), *r2n2_speed_targets(report), *r2n2_peak_targets(report),
+    return [*owt_targets(report), *auto_targets(report), *link_targets(report),
+            *r2n2_speed_targets(report), *r2n2_peak_targets(report),
             *loader_targets(report), nvlink_target(report), *data_targets(report)]
+
+
+def auto_targets(report: Report) -> list[Target]:
+    """Issue 13: auto ≥ max(ddp, owt) − 3 % at every measured K (loopback) and link."""
+    rows: list[tuple[str, float]] = []
+    for sc in report.scalings:
+        for k in sc.nprocs:
+            if k > 1 and ("auto", k, sc.batch) in sc.runs:
+                best = max(sc.strong(p, k).samples_per_s for p in ("ddp", "owt"))
+                rows.append((f"{sc.config} K={k} loopback",
+                             sc.strong("auto", k).samples_per_s / best))
+    if report.links:
+        runs = report.links.by_key()
+        for (gbits, plan), row in runs.items():
+            if plan == "auto" and (gbits, "ddp") in runs and (gbits, "owt") in runs:
+                best = max(runs[(gbits, p)].run.samples_per_s for p in ("ddp", "owt"))
+                rows.append((f"{report.links.config} {links.link_name(gbits)}",
+                             row.run.samples_per_s / best))
+    if not rows:
+        return []
+    worst = min(ratio for _, ratio in rows)
+    text, ok = status(worst, 1 - AUTO_SLACK, "×", fmt="{:.3f}")
+    return [Target("auto samples/s ≥ max(ddp, owt) − 3 % on every measured K and link",
+                   ", ".join(f"{name}: {ratio:.3f}×" for name, ratio in rows), text, ok)]
+
+
+def link_targets(report: Report) -> list[Target]:
+    """Issue 13: owt ≥ 1.7× ddp at 1 Gbit/s; predicted step within 20 % on every link."""
+    r = report.links
+    if r is None:
+        return []
+    out = []
+    runs = r.by_key()
+    if (1.0, "owt") in runs and (1.0, "ddp") in runs:
+        ratio = runs[(1.0, "owt")].run.samples_per_s / runs[(1.0, "ddp")].run.samples_per_s
+        text, ok = status(ratio, OWT_OVER_DDP_1GBIT, "×")
+        out.append(Target(f"owt ≥ 1.7× ddp at 1 Gbit/s, K = 2 ({r.config}, "
+                          f"{'bf16' if r.bf16 else 'fp32'}, {r.batch}×{r.views})",
+                          f"{ratio:.2f}×", text, ok))
+    errors = [(row, row.probed_error if row.probed_error is not None else row.error)
+              for row in r.rows]
+    errors = [(row, e) for row, e in errors if e is not None]
+    if errors:
+        worst_row, worst = max(errors, key=lambda item: abs(item[1]))
+        text, ok = status(abs(worst), PREDICTION_ERROR, "", higher=False, fmt="{:.0%}")
+        out.append(Target("cost model's step time within 20 % on every measured link "
+                          "(over the link as probed)",
+                          f"worst {worst:+.0%} ({worst_row.plan}, "
+                          f"{links.link_name(worst_row.gbits)})", text, ok))
+    return out
 
 
 def owt_targets(report: Report) -> list[Target]:

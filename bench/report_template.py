@@ -17,6 +17,7 @@ from pathlib import Path
 
 import class_prior_iou
 import data_bench
+import links
 import model_bench
 import projection
 import throughput
@@ -556,13 +557,57 @@ def runtime_section(report: Report) -> list[str]:
             markdown_table(["benchmark", "minutes"], rows), ""]
 
 
-SECTIONS = [target_section, throughput_section, comm_section, projection_section,
+def links_section(report: Report) -> list[str]:
+    """Throughput of every plan over rate-limited links, with the cost model's predictions."""
+    lines = ["## Throughput over rate-limited links", ""] + failed(report, "links")
+    r = report.links
+    if r is None:
+        return lines + ["Not run: no network namespace could be made here (needs root, "
+                        "`unshare`, `ip` and `tc`), or `--only` left it out.", ""]
+    cmd = py("bench/links.py", "--config", r.config, "--links", report.settings.links_gbits,
+             "--batch", r.batch, "--views", r.views, "--steps", r.steps,
+             "--warmup", r.warmup) + " --bf16" * r.bf16
+    precision = "" if r.bf16 else (
+        " This CPU has no native bf16 (bf16 would be emulated, ~20x slower), so the runs are "
+        "fp32.")
+    return lines + [
+        "Loopback between processes is faster than any network between nodes, so each "
+        "`parvox train` run here (K = 2, one thread per rank, gloo) goes in a private network "
+        "namespace (`unshare -n`) whose loopback is limited with `tc qdisc add dev lo root tbf "
+        "rate <G>gbit burst 1mb latency 100ms`; *unlimited* is the same namespace without the "
+        "qdisc. Beside each measured step stands the cost model's prediction "
+        "(`parvox.parallel.cost.predict_step`, the model `--parallel auto` uses) from a "
+        "measured single-process compute time, over the nominal link (what auto is told) and "
+        "over the link as probed. tbf on `lo` limits both ranks' traffic together: when both "
+        "send at once each gets about half of G (the probe table), unlike a full-duplex link "
+        "between nodes; and tbf adds no latency (loopback's own is probed)." + precision, "",
+        f"Command: `{cmd}`", "", links.links_table(r), "",
+        f"![samples/s against link speed]({rel(report, report.plots / 'links.png')})", "",
+        *crossover_lines(report)]
+
+
+def crossover_lines(report: Report) -> list[str]:
+    """Where a data-parallel FC starts to beat a model-parallel one, measured and predicted."""
+    if not report.crossover:
+        return []
+    from report_run import CROSSOVER_ARGS
+
+    return ["### Crossover: from which batch replicating an FC beats sharding it", "",
+            "Model-parallel FCs send activations, which grow with the rows (samples × views) "
+            "per rank; data-parallel FCs send gradients, which do not. The FC alone, both "
+            "styles, at growing rows per rank, on the 1 Gbit/s link, beside the rows at which "
+            "the cost model that `auto` uses switches to `data`:", "",
+            f"Command: `{py('bench/collectives.py', *CROSSOVER_ARGS)}`", "",
+            report.crossover, ""]
+
+
+SECTIONS = [target_section, throughput_section, comm_section, links_section, projection_section,
             model_section, data_section, prior_section, gpu_section, runtime_section]
 
 
 def render(report: Report, total: float) -> str:
     """The whole document; a section that cannot be written says so and the rest goes on."""
-    lines = header(report, total)
+    lines = ([report.stamp] if report.stamp else []) + header(report, total)
     for section in SECTIONS:
         try:
             lines += section(report)

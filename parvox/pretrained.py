@@ -43,15 +43,18 @@ def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[st
                    extra: dict[str, Any] | None = None) -> Path:
     """Write ``checkpoint``'s parameters as fp16 safetensors at ``out`` with the description
     that rebuilds the model (float buffers fp16 too; integer buffers as they are)."""
-    from parvox.checkpoint import load_checkpoint
+    from parvox.checkpoint import load_checkpoint, model_from_meta
+    from parvox.models.recurrent import upgrade_state_dict
 
     ckpt = load_checkpoint(checkpoint)
+    # a checkpoint from before the gate fusion ships with the fused names of today
+    state = upgrade_state_dict(model_from_meta(ckpt.meta, ckpt.path), ckpt.model_state)
     train = ckpt.meta.get("train", {})
     meta = {"config": ckpt.meta.get("config"), "step": ckpt.step,
             "model_overrides": train.get("model_overrides", {}) or {}, "train": train,
             **(extra or {})}
     tensors = {name: (t.half() if t.is_floating_point() else t).contiguous()
-               for name, t in ckpt.model_state.items()}
+               for name, t in state.items()}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

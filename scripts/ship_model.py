@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import subprocess
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
+from docstamp import stamp  # noqa: E402
 
 from parvox.evaluate import report_table  # noqa: E402
 from parvox.pretrained import WEIGHTS_FILE, export_weights  # noqa: E402
@@ -128,10 +130,14 @@ def main() -> None:
     print((docs / "MODEL.md").read_text())
 
 
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, bench: dict) -> str:
     """The text of docs/MODEL.md."""
-    lines = [*card_facts(args, facts, size_mb), *card_targets(reports), *bench_targets(bench),
-             *card_sections(reports, bench_text)]
+    lines = [stamp("docs/MODEL.md"), *card_facts(args, facts, size_mb), *card_targets(reports),
+             *bench_targets(bench), *card_sections(reports, bench_text)]
     return "\n".join(lines)
 
 
@@ -153,6 +159,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "|---|---|",
         "| network | `small` (3D-R2N2 shape at 64x64 input, conv-GRU 4³x128, 7.8 M parameters) |",
         f"| weights | fp16 safetensors, {size_mb:.1f} MB (budget 25 MB) |",
+        f"| weights sha256 | `{sha256_of(WEIGHTS_FILE)}` |",
         f"| data | procedural, `{args.build_command}`: {counts['train']} train / {counts['val']} "
         f"val / {counts['test']} test models x 24 views, the 13 R2N2 classes with ShapeNet's "
         "family mixes (docs/DATA.md); no ShapeNet model was trained on |",

@@ -138,10 +138,14 @@ def test_exported_weights_rebuild_the_model(tmp_path: Path, checkpoint: Path) ->
     assert all(t.dtype == torch.float16 for t in tensors.values() if t.is_floating_point())
     original, _ = load_model(checkpoint)
     shipped, _ = load_weights(path)
-    x = torch.rand(1, 2, 3, original.config.image_size, original.config.image_size)
+    generator = torch.Generator().manual_seed(0)
+    size = original.config.image_size
+    x = torch.rand(4, 2, 3, size, size, generator=generator)
     with torch.no_grad():
         a, b = original(x), shipped(x)
-    assert torch.allclose(a, b, atol=2e-2) and not torch.equal(a, b)  # fp16 weights, fp32 math
+    # fp16 weights (11-bit mantissa), fp32 math: logits agree to a few 1e-3 of their scale
+    error = float((a - b).abs().max() / a.abs().max())
+    assert 0 < error < 1e-2, error
 
 
 def test_bad_weights_files_name_the_file(tmp_path: Path) -> None:

@@ -31,11 +31,15 @@ from parvox.parallel.plans import (
     DATA,
     MODEL,
     MODEL_OVERLAP,
+    ApplyContext,
     Plan,
+    RowSharded,
     Workload,
+    fc_plan,
     parametric_modules,
     plan_names,
     register_plan,
+    register_style,
 )
 
 WORLD, BATCH, VIEWS, STEPS = 2, 4, 2, 3
@@ -49,7 +53,26 @@ def _mixed(model: torch.nn.Module) -> dict[str, str]:
 
 MIXED = register_plan(Plan("test-mixed", "test plan: encoder FC overlapped, gates sharded",
                            _mixed))
-PLANS = ["ddp", "owt", "owt-overlap", "auto", MIXED.name]
+
+
+class HandWrittenRows(RowSharded):
+    """Scheme (a) on parvox's own autograd collectives instead of torch's functional ones: a
+    style registered here, so the two implementations are checked against one another."""
+
+    name, help = "test-model-parvox", "scheme (a) with the hand-written autograd collectives"
+
+    def apply(self, model: torch.nn.Module, name: str, ctx: ApplyContext) -> None:
+        from parvox.parallel.plans import _set_submodule
+        from parvox.parallel.sharded import ShardedFC
+
+        linear = model.get_submodule(name)
+        _set_submodule(model, name, ShardedFC(linear, ctx.comm, name, collectives="parvox"))
+
+
+register_style(HandWrittenRows())
+HANDWRITTEN = register_plan(Plan("test-owt-parvox", "owt on hand-written collectives",
+                                 fc_plan(HandWrittenRows.name)))
+PLANS = ["ddp", "owt", "owt-overlap", "auto", MIXED.name, HANDWRITTEN.name]
 
 
 # ------------------------------------------------------------------ registry and cost model

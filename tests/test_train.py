@@ -198,13 +198,36 @@ def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
     steps = [s for s, _ in list_checkpoints(out)]
     assert len(steps) == 1 and 0 < steps[0] < 100000
     assert f"| {steps[0]} |" in stdout
+    stopped = steps[0]
+    resume = [*cmd, "--resume"]
+    resume[resume.index("--steps") + 1] = str(stopped + 2)
+    done = subprocess.run(resume, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [s for s, _ in list_checkpoints(out)] == [stopped, stopped + 2]
+    logged = [json.loads(line)["step"] for line in (out / "train_log.jsonl").open()]
+    assert logged[-3:] == [stopped, stopped + 1, stopped + 2]  # continued, not restarted
 
 
-def test_bf16_autocast_trains_with_fp32_weights(data: Path, tmp_path: Path) -> None:
+def test_bf16_autocast_trains_with_fp32_weights(data: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from parvox import train as train_module
+
+    real_loss, seen = train_module.voxel_loss, []
+
+    def loss_recording_dtype(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        seen.append(logits.dtype)
+        return real_loss(logits, target)
+
+    monkeypatch.setattr(train_module, "voxel_loss", loss_recording_dtype)
+    plain = train(_cfg(data, tmp_path / "fp32", 2), show_progress=False)
+    assert seen == [torch.float32] * 2
+    seen.clear()
     cfg = _cfg(data, tmp_path / "bf16", 2)
     cfg.autocast_bf16 = True
     result = train(cfg, show_progress=False)
-    assert result.final_loss == result.final_loss  # finite, not NaN
+    assert seen == [torch.bfloat16] * 2  # the network really ran under bf16 autocast
+    assert result.final_loss != plain.final_loss  # bf16 rounding changed the numbers...
+    assert result.final_loss == pytest.approx(plain.final_loss, rel=0.05)  # ...not the run
     state = load_checkpoint(tmp_path / "bf16").model_state
     assert all(t.dtype == torch.float32 for t in state.values())
     with pytest.raises(ParvoxError, match="bf16"):

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
+import torch.distributed._functional_collectives as funcol
 from torch import Tensor
 
 #: Flat-tensor collectives: ``*_single`` from torch 2.13 on, ``*_tensor`` before.
 _ALL_GATHER = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
 _REDUCE_SCATTER = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
+#: The differentiable all-gather: ``*_single_autograd`` from torch 2.13 on, ``*_tensor_*`` before.
+_ALL_GATHER_AUTOGRAD = (getattr(funcol, "all_gather_single_autograd", None)
+                        or funcol.all_gather_tensor_autograd)
 
 
 def training_bytes(by_label: dict[str, float]) -> float:
@@ -145,3 +149,36 @@ class ExchangeRows(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         return ctx.comm.all_to_all_rows(grad, ctx.label), None, None
+
+
+def gather_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
+    """(n, F) per rank -> (K·n, F), differentiable (backward: reduce-scatter, summing), with
+    torch's functional collectives; both directions are counted in the ledger."""
+    if comm.world == 1:
+        return x
+    x = x.contiguous()
+    nbytes = x.numel() * x.element_size()
+    comm.ledger.record("all_gather", label, (comm.world - 1) * nbytes)
+    out = _ALL_GATHER_AUTOGRAD(x, gather_dim=0, group=comm.group)
+    return _count_backward(out, comm, "reduce_scatter", label,
+                           (comm.world - 1) / comm.world * comm.world * nbytes)
+
+
+def exchange_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
+    """(K·n, O) -> (K·n, O), block j to rank j (all-to-all both ways), differentiable, with
+    torch's functional collectives; both directions are counted in the ledger."""
+    if comm.world == 1:
+        return x
+    x = x.contiguous()
+    nbytes = (comm.world - 1) / comm.world * x.numel() * x.element_size()
+    comm.ledger.record("all_to_all", label, nbytes)
+    out = funcol.all_to_all_single_autograd(x, None, None, group=comm.group)
+    return _count_backward(out, comm, "all_to_all", label, nbytes)
+
+
+def _count_backward(out: Tensor, comm: Comm, kind: str, label: str, nbytes: float) -> Tensor:
+    """Record ``nbytes`` of ``kind`` when the gradient of ``out`` arrives (the backward
+    collective then runs)."""
+    if out.requires_grad:
+        out.register_hook(lambda grad: comm.ledger.record(kind, label, nbytes))
+    return out

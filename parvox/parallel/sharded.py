@@ -36,7 +36,13 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from parvox.parallel.comm import Comm, ExchangeRows, GatherRows
+from parvox.parallel.comm import Comm, ExchangeRows, GatherRows, exchange_rows, gather_rows
+
+#: Scheme (a)'s collectives: torch's functional collectives with autograd (``"torch"``) or the
+#: hand-written autograd functions of :mod:`parvox.parallel.comm` (``"parvox"``), kept to test
+#: and time one against the other.
+COLLECTIVES = {"torch": (gather_rows, exchange_rows),
+               "parvox": (GatherRows.apply, ExchangeRows.apply)}
 
 
 class ShardedFC(nn.Module):
@@ -52,8 +58,9 @@ class ShardedFC(nn.Module):
     """
 
     def __init__(self, linear: nn.Linear, comm: Comm, label: str, overlap: bool = False,
-                 chunk_step=None) -> None:
+                 chunk_step=None, collectives: str = "torch") -> None:
         super().__init__()
+        self.gather, self.exchange = COLLECTIVES[collectives]
         if linear.out_features % comm.world:
             raise ValueError(f"out_features {linear.out_features} not divisible by "
                              f"{comm.world} ranks")
@@ -78,9 +85,9 @@ class ShardedFC(nn.Module):
             (out,) = _ChunkedFC.apply(flat, self.comm, self.label, self.chunk_step,
                                       self.weight, self.bias)
         else:
-            gathered = GatherRows.apply(flat, self.comm, self.label)  # (K·n, in)
-            received = ExchangeRows.apply(F.linear(gathered, self.weight, self.bias), self.comm,
-                                          self.label)  # block j: shard j, (K·n, s)
+            gathered = self.gather(flat, self.comm, self.label)  # (K·n, in)
+            received = self.exchange(F.linear(gathered, self.weight, self.bias), self.comm,
+                                     self.label)  # block j: shard j, (K·n, s)
             (out,) = _split_shards(received, self.comm.world, [self.shard])
         return out.reshape(*x.shape[:-1], self.out_features)
 
