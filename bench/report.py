@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -121,13 +122,25 @@ def run_plots(report: Report) -> None:
 
 def main() -> int:
     ap = parser()
+    ap.add_argument("--save", help="also pickle the measurements here (for --render)")
+    ap.add_argument("--render", help="write the doc from measurements saved with --save, "
+                    "measuring nothing (after a fix to the text)")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render, "rb") as handle:
+            report, total = pickle.load(handle)
+        write(report, total)
+        log(f"wrote {report.out} from {args.render}")
+        return 0
     report, only = new_report(args, ap)
     report.load.append(os.getloadavg()[0])
     start = time.perf_counter()
     run_benchmarks(report, only)
     run_plots(report)
     report.load.append(os.getloadavg()[0])
+    if args.save:
+        with open(args.save, "wb") as handle:
+            pickle.dump((report, time.perf_counter() - start), handle)
     write(report, time.perf_counter() - start)
     log(f"wrote {report.out} and {report.plots} in "
         f"{(time.perf_counter() - start) / 60:.1f} min")

@@ -220,7 +220,9 @@ def data_targets(report: Report) -> list[Target]:
                           "(issue 2)", shown, text, ok))
     if report.prior:
         name, _, worst, _ = max(report.prior, key=lambda row: row[2])
-        text, ok = status(worst, CLASS_PRIOR_IOU, "", higher=False, fmt="{:.3f}")
-        out.append(Target(f"class-prior IoU ≤ {CLASS_PRIOR_IOU} for every class (issue 2)",
-                          f"worst {worst:.3f} ({name})", text, ok))
+        # issue 11 withdrew the target: meeting it pushed classes away from ShapeNet's make-up;
+        # the floor is reported beside every IoU instead
+        out.append(Target(f"class-prior IoU ≤ {CLASS_PRIOR_IOU} for every class (issue 2; "
+                          "withdrawn by issue 11, reported as the floor of every IoU)",
+                          f"worst {worst:.3f} ({name})", "withdrawn", None))
     return out

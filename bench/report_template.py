@@ -161,7 +161,9 @@ def throughput_section(report: Report) -> list[str]:
         "the per-rank batch).", "",
     ]
     cores = os.cpu_count() or 1
-    for sc, spec in zip(report.scalings, s.throughput, strict=True):
+    specs = {spec.config: spec for spec in s.throughput}  # a skipped config has no scaling
+    for sc in report.scalings:
+        spec = specs[sc.config]
         cmd = py("bench/throughput.py", "--configs", sc.config, "--nprocs",
                  ",".join(map(str, sc.nprocs)), "--batch", sc.batch, "--views", sc.views,
                  "--steps", spec.steps, "--warmup", spec.warmup) + " --bf16" * sc.bf16
