@@ -57,11 +57,16 @@ def _time(fc: ShardedFC, x: torch.Tensor) -> float:
     return time.perf_counter() - begin
 
 
-def _rank(rank: int, args: argparse.Namespace, port: int, out: str) -> None:
+def _join(rank: int, port: int) -> Comm:
+    """This rank in a 2-rank gloo group (one torch thread), as a :class:`Comm`."""
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
-    comm = Comm(rank, 2, dist.group.WORLD)
+    return Comm(rank, 2, dist.group.WORLD)
+
+
+def _rank(rank: int, args: argparse.Namespace, port: int, out: str) -> None:
+    comm = _join(rank, port)
     torch.manual_seed(0)
     linear = nn.Linear(args.in_features, args.out_features)
     shards = {v: _shard(linear, comm, v) for v in VARIANTS}
@@ -91,10 +96,7 @@ def _data_step(linear: nn.Linear, comm: Comm, x: torch.Tensor) -> float:
 def _crossover_rank(rank: int, args: argparse.Namespace, port: int, out: str) -> None:
     from parvox.parallel.cost import probe_link
 
-    torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
-    comm = Comm(rank, 2, dist.group.WORLD)
+    comm = _join(rank, port)
     link = probe_link(comm)
     torch.manual_seed(0)
     linear = nn.Linear(args.in_features, args.out_features)
