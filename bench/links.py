@@ -9,10 +9,12 @@ per step from ``RUN/comm.json``).
 
 Beside each measured step time stands the cost model's prediction
 (``parvox.parallel.cost.predict_step``) for the same config, plan, K, batch, views and link,
-from the compute time of one single-process step (``--nproc 1``, batch / K, same views and
-precision, one thread, in the same kind of namespace), so the model that ``--parallel auto``
-trusts is itself checked. ``auto`` is told the link (``--link-gbps G --link-latency-us L``),
-except for the unlimited one, where the trainer probes it.
+from the compute time of a step without communication, measured as the K ranks meet it: K
+single-process runs (``--nproc 1``, batch / K, same views and precision, one thread each, in the
+same kind of namespace) at once, sharing the cores, caches and memory bandwidth as the ranks
+do. So the model that ``--parallel auto`` trusts is itself checked. ``auto`` is told the link
+(``--link-gbps G --link-latency-us L``), except for the unlimited one, where the trainer probes
+it.
 
 Before the runs on a link, a probe (two gloo ranks in the same kind of namespace) measures what
 the link really gives: an all-reduce of ``--probe-mb`` MB (bandwidth per rank, and summed over
@@ -38,7 +40,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import shutil
 import socket
 import statistics
@@ -46,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -212,32 +214,31 @@ class Row:
 
 def measure(data: Path, work: Path, config: str, plan: str, nproc: int, batch: int, views: int,
             steps: int, warmup: int, bf16: bool, gbits: float | None,
-            extra: list[str] | None = None) -> tuple[throughput.Run, str]:
-    """``throughput.measure`` inside a namespace limited to ``gbits``: the same command line
-    (``throughput.train_command``, plus ``extra``), the same files read. Also returns what
-    ``--parallel auto`` said it chose ("" for the other plans)."""
-    precision = "bf16" if bf16 else "fp32"
+            extra: list[str] | None = None, tag: str = "") -> tuple[throughput.Run, str]:
+    """``throughput.measure`` inside a namespace limited to ``gbits`` (``-<link>`` added to the
+    run folder's name, after ``tag``). Also returns what ``--parallel auto`` said it chose
+    ("" for the other plans)."""
     link = "unlimited" if gbits is None else f"{gbits:g}gbit"
-    run = work / f"{config}-{plan}-{nproc}-{batch}x{views}-{precision}-{steps}-{link}"
-    cmd = throughput.train_command(data, run, config, plan, nproc, batch, views, steps, bf16,
-                                   "cpu") + list(extra or [])
-    shutil.rmtree(run, ignore_errors=True)
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-    wrapped = in_rate_limited_namespace(cmd, gbits)
-    done = subprocess.run(wrapped, capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(f"{shlex.join(wrapped)} failed ({done.returncode}):\n"
-                           f"{done.stderr[-3000:]}")
-    lines = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
-    comm_file = run / "comm.json"
-    comm = json.loads(comm_file.read_text()) if comm_file.exists() else {}
-    timed = lines[warmup:] or lines
-    shown = in_rate_limited_namespace(["python", *cmd[1:]], gbits)
-    said = re.search(r"auto plan for ([^\r\n]*)", done.stderr)
-    return throughput.Run(config, plan, nproc, batch, views, bf16, "cpu",
-                          [x["step_s"] for x in timed], comm, shlex.join(shown),
-                          [x.get("data_wait_s", 0.0) for x in timed]), \
-        said.group(1).strip() if said else ""
+    run = throughput.measure(data, work, config, plan, nproc, batch, views, steps, warmup, bf16,
+                             "cpu", extra=extra or [], tag=f"{tag}-{link}",
+                             wrap=lambda cmd: in_rate_limited_namespace(cmd, gbits))
+    said = re.search(r"auto plan for ([^\r\n]*)", run.stderr)
+    return run, said.group(1).strip() if said else ""
+
+
+def measure_compute(data: Path, work: Path, config: str, nproc: int, batch: int, views: int,
+                    steps: int, warmup: int, bf16: bool) -> throughput.Run:
+    """Compute without communication, as the K ranks meet it: ``nproc`` single-process runs of
+    batch / K at once (one thread each, each in an unlimited namespace), so that they share
+    the cores, caches and memory bandwidth as the ranks do. Their step times are pooled."""
+    with ThreadPoolExecutor(nproc) as pool:
+        runs = list(pool.map(
+            lambda i: measure(data, work, config, "ddp", 1, batch // nproc, views, steps, warmup,
+                              bf16, None, tag=f"-compute{i}")[0], range(nproc)))
+    first = runs[0]
+    first.step_times = [t for r in runs for t in r.step_times]
+    first.command = f"{nproc} at once: {first.command}"
+    return first
 
 
 def auto_flags(gbits: float | None, latency_s: float) -> list[str]:
@@ -299,8 +300,8 @@ class Result:
         return (f"{self.config}, {precision}, K = {self.nproc} (one thread per rank, gloo), "
                 f"global batch {self.batch} × {self.views} views; median of {timed} steps after "
                 f"{self.warmup} warm-up steps; compute without communication "
-                f"{self.compute.seconds:.3f} s per step (one process, batch "
-                f"{self.compute.batch})")
+                f"{self.compute.seconds:.3f} s per step ({self.nproc} single processes of batch "
+                f"{self.compute.batch} at once, sharing the cores as the ranks do)")
 
     def to_json(self) -> dict:
         def row(r: Row) -> dict:
@@ -352,9 +353,8 @@ def links_bench(data: Path, work: Path, config: str, links: list[float | None],
         raise ValueError(f"need K >= 2 dividing the batch (K = {nproc}, batch {batch})")
     cost = cost_model()
     if log:
-        log(f"{config} compute: 1 process, batch {batch // nproc}×{views}")
-    compute, _ = measure(data, work, config, "ddp", 1, batch // nproc, views, steps, warmup,
-                         bf16, None)
+        log(f"{config} compute: {nproc} single processes at once, batch {batch // nproc}×{views}")
+    compute = measure_compute(data, work, config, nproc, batch, views, steps, warmup, bf16)
     args = {"config": config, "nproc": nproc, "batch": batch, "views": views, "bf16": bf16}
     result = Result(config, nproc, batch, views, bf16, steps, warmup, compute, [], [],
                     cost is not None)
@@ -429,7 +429,7 @@ def plot_links(path: Path, result: Result) -> None:
     plt.close(fig)
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="r2n2-res-gru")
     parser.add_argument("--links", default=LINKS, help="Gbit/s, comma-separated; 'unlimited'")
@@ -450,13 +450,11 @@ def main() -> int:
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--plot", help="write the samples/s vs link plot (PNG) here")
     parser.add_argument("--probe-worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.probe_worker:
-        nbytes, reps, out = args.probe_worker.split(",", 2)
-        probe_worker(int(nbytes), int(reps), out)
-        return 0
-    links = parse_links(args.links)
-    plans = [p for p in args.plans.split(",") if p]
+    return parser
+
+
+def _check(parser: argparse.ArgumentParser, plans: list[str], steps: int, warmup: int) -> None:
+    """One line and exit 2 for what cannot run here; notes for what will run with less."""
     if unknown := set(plans) - set(PLANS):
         parser.error(f"--plans: unknown {', '.join(sorted(unknown))}")
     if "auto" in plans and cost_model() is None:
@@ -466,22 +464,34 @@ def main() -> int:
     if not namespace_available():
         parser.error("cannot make a rate-limited network namespace here (needs root, "
                      "unshare, ip and tc)")
-    if args.steps - args.warmup < 5:
-        print(f"note: median of {args.steps - args.warmup} steps (fewer than 5)")
+    if steps - warmup < 5:
+        print(f"note: median of {steps - warmup} steps (fewer than 5)")
     if cost_model() is None:
         print("note: parvox.parallel.cost is not in this tree: predicted step times are n/a",
               file=sys.stderr)
+
+
+def _log(message: str) -> None:
+    print(f"[links {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = _parser()
+    args = parser.parse_args()
+    if args.probe_worker:
+        nbytes, reps, out = args.probe_worker.split(",", 2)
+        probe_worker(int(nbytes), int(reps), out)
+        return 0
+    links = parse_links(args.links)
+    plans = [p for p in args.plans.split(",") if p]
+    _check(parser, plans, args.steps, args.warmup)
     work = Path(args.work or tempfile.mkdtemp(prefix="parvox-links-"))
     data = Path(args.data) if args.data else throughput.make_data(work / "data",
                                                                   args.per_class)
-
-    def log(message: str) -> None:
-        print(f"[links {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
     try:
         result = links_bench(data, work, args.config, links, plans, args.nproc, args.batch,
                              args.views, args.steps, args.warmup, args.bf16, args.probe_mb,
-                             args.latency_us, log)
+                             args.latency_us, _log)
         print("\n" + links_table(result))
         if args.json:
             Path(args.json).write_text(json.dumps(result.to_json(), indent=1) + "\n")
@@ -491,7 +501,6 @@ def main() -> int:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -217,7 +217,9 @@ def isolated(threads: int, fn: Callable[..., T], *args: object, **kwargs: object
 def run_model(report: Report, device: str = "cpu") -> list[model_bench.ConfigResult]:
     """Every config at both precisions; one that fails is reported, the others still run."""
     torch.set_num_threads(report.threads)
-    peaks = model_bench.matmul_peaks(device)
+    precisions = [p for p in model_bench.PRECISIONS
+                  if p != "bf16" or device != "cpu" or native_bf16()]
+    peaks = model_bench.matmul_peaks(device, precisions)
     results, errors = [], []
     if device == "cpu":
         report.peaks, report.models = peaks, results
@@ -225,7 +227,7 @@ def run_model(report: Report, device: str = "cpu") -> list[model_bench.ConfigRes
         report.gpu["peaks"], report.gpu["models"] = peaks, results
     for config, batch, views in report.settings.model_runs:
         for precision in model_bench.PRECISIONS:
-            if precision == "bf16" and device == "cpu" and not native_bf16():
+            if precision not in precisions:
                 log(f"model {config} bf16 skipped: no native bf16 on this CPU (emulated)")
                 continue
             log(f"model {config} {precision} {batch}×{views} on {device}")

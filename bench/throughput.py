@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,7 @@ class Run:
     comm: dict = field(default_factory=dict)  # RUN/comm.json (K > 1)
     command: str = ""
     data_waits: list[float] = field(default_factory=list)  # seconds waiting for the loader
+    stderr: str = field(default="", repr=False)  # what the run printed there
 
     @property
     def seconds(self) -> float:
@@ -87,26 +89,30 @@ def train_command(data: Path, run: Path, config: str, strategy: str, nproc: int,
 
 
 def measure(data: Path, work: Path, config: str, strategy: str, nproc: int, batch: int,
-            views: int, steps: int, warmup: int, bf16: bool = False,
-            device: str = "cpu") -> Run:
-    """Run ``parvox train`` once and read its step times and bytes."""
+            views: int, steps: int, warmup: int, bf16: bool = False, device: str = "cpu", *,
+            extra: Sequence[str] = (), wrap: Callable[[list[str]], list[str]] | None = None,
+            tag: str = "") -> Run:
+    """Run ``parvox train`` once and read its step times and bytes. ``extra`` adds flags,
+    ``wrap`` turns the command into the one run (a rate-limited namespace, say) and ``tag``
+    names the run folder apart from others of the same settings."""
     precision = "bf16" if bf16 else "fp32"
-    run = work / f"{config}-{strategy}-{nproc}-{batch}x{views}-{precision}-{steps}"
-    cmd = train_command(data, run, config, strategy, nproc, batch, views, steps, bf16, device)
+    run = work / f"{config}-{strategy}-{nproc}-{batch}x{views}-{precision}-{steps}{tag}"
+    cmd = train_command(data, run, config, strategy, nproc, batch, views, steps, bf16,
+                        device) + list(extra)
+    wrap = wrap or (lambda c: c)
     shutil.rmtree(run, ignore_errors=True)  # a run folder left by an earlier --work run
     env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if device == "cpu" else {}))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    done = subprocess.run(wrap(cmd), capture_output=True, text=True, env=env)
     if done.returncode:
-        raise RuntimeError(f"{shlex.join(cmd)} failed ({done.returncode}):\n"
+        raise RuntimeError(f"{shlex.join(wrap(cmd))} failed ({done.returncode}):\n"
                            f"{done.stderr[-3000:]}")
     lines = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
     comm_file = run / "comm.json"
     comm = json.loads(comm_file.read_text()) if comm_file.exists() else {}
     timed = lines[warmup:] or lines
-    shown = ["python"] + cmd[1:]
     return Run(config, strategy, nproc, batch, views, bf16, device,
-               [x["step_s"] for x in timed], comm, shlex.join(shown),
-               [x.get("data_wait_s", 0.0) for x in timed])
+               [x["step_s"] for x in timed], comm, shlex.join(wrap(["python", *cmd[1:]])),
+               [x.get("data_wait_s", 0.0) for x in timed], done.stderr)
 
 
 @dataclass

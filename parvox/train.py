@@ -287,13 +287,38 @@ def train(cfg: TrainConfig, *, resume: bool = False, show_progress: bool = True)
         shutdown_distributed()
 
 
-def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
-           show_progress: bool) -> TrainResult:
+@dataclass
+class _Session:
+    """What one rank's training loop works with."""
+
+    cfg: TrainConfig
+    dims: ParallelDims
+    comm: Comm
+    model: ParallelModel
+    optimizer: torch.optim.Optimizer
+    dtype: torch.dtype
+    start: int  # the step training starts at (> 0 when resumed)
+    meta: dict[str, Any]
+    log: Any = None  # RUN/train_log.jsonl, open on rank 0
+    writer: Any = None  # TensorBoard, on rank 0 where installed
+    loss: float = float("nan")
+    last_ckpt: str = ""
+    sent: dict[str, float] = field(default_factory=dict)  # bytes of the last step, by kind
+
+    def close(self) -> None:
+        for handle in (self.writer, self.log):
+            if handle is not None:
+                handle.close()
+
+
+def _open_session(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
+                  show_progress: bool) -> tuple[_Session, DataLoader]:
+    """Model, data check, run folder, optimizer (restored when resuming), loader and logs."""
     dtype = getattr(torch, cfg.dtype)
     model = _parallel_model(cfg, comm, dims.device, dtype, show_progress)
-    image_size = model.module.config.image_size
-    dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True, image_size=image_size,
-                          flip=cfg.flip, seed=cfg.seed, skip_bad=cfg.skip_bad,
+    dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True,
+                          image_size=model.module.config.image_size, flip=cfg.flip,
+                          seed=cfg.seed, skip_bad=cfg.skip_bad,
                           augment=Augment(cfg.backgrounds, cfg.light_jitter, cfg.frame_jitter))
     _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
@@ -306,64 +331,83 @@ def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
     start = _restore(cfg, model, optimizer) if resume and list_checkpoints(cfg.out) else 0
     loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed, dims.rank, dims.world),
                         batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
-    writer = _summary_writer(Path(cfg.out) / "tensorboard") if dims.is_main else None
-    log = open(Path(cfg.out) / "train_log.jsonl", "a") if dims.is_main else None  # noqa: SIM115
     meta = _meta(cfg, model.module) | {"world_size": dims.world, "styles": model.styles}
-    loss_value, last_ckpt, begin = float("nan"), "", time.perf_counter()
-    sent: dict[str, float] = {}
-    stop_step = cfg.steps
-    model.train()
+    session = _Session(cfg, dims, comm, model, optimizer, dtype, start, meta)
+    if dims.is_main:
+        session.writer = _summary_writer(Path(cfg.out) / "tensorboard")
+        session.log = open(Path(cfg.out) / "train_log.jsonl", "a")  # noqa: SIM115
+    return session, loader
+
+
+def _train(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool,
+           show_progress: bool) -> TrainResult:
+    session, loader = _open_session(cfg, dims, comm, resume, show_progress)
+    begin = time.perf_counter()
+    try:
+        stop_step = _loop(session, loader, begin, show_progress)
+    finally:
+        session.close()
+    if dims.is_main and session.sent:
+        write_json(Path(cfg.out) / "comm.json",
+                   {"world_size": dims.world, "parallel": cfg.parallel,
+                    "styles": session.model.styles, "last_step_bytes": session.sent,
+                    "bytes_per_rank_per_step": training_bytes(session.sent)})
+    elapsed = time.perf_counter() - begin
+    rate = (stop_step - session.start) * cfg.batch / elapsed if elapsed > 0 else 0.0
+    return TrainResult(session.start, stop_step, session.loss, rate, session.last_ckpt,
+                       dims.world, cfg.parallel, session.sent)
+
+
+def _loop(s: _Session, loader: DataLoader, begin: float, show_progress: bool) -> int:
+    """The steps from ``s.start``, with progress, logs and checkpoints; the step it ended at
+    (``cfg.steps``, or earlier on a signal or the time limit)."""
+    cfg = s.cfg
+    s.model.train()
     with StopRequest() as stopper, progress_bar(cfg.steps, desc="train", unit="step",
                                                  enabled=show_progress) as bar:
-        bar.update(start)
+        bar.update(s.start)
         tick = time.perf_counter()
         for batch in loader:
             step = int(batch["step"])
-            bad_file = batch.pop("data_error", None)
-            if bad_file is not None and comm.world == 1:
-                raise _data_error(bad_file, step, last_ckpt)
             loaded = time.perf_counter()
-            try:
-                with _autocast(cfg, dims.device):
-                    loss_value, stop = _train_step(
-                        model, optimizer, batch, learning_rate(cfg, step), comm, dims.device,
-                        dtype, step, last_ckpt, _stop_wanted(cfg, begin, comm, stopper),
-                        bad_data=bad_file is not None)
-            except _BadDataOnARank:
-                files: list[Any] = [None] * comm.world  # every rank names the same file
-                torch.distributed.all_gather_object(files, bad_file, group=comm.group)
-                first = next(f for f in files if f is not None)
-                raise _data_error(first, step, last_ckpt) from None
-            sent = comm.ledger.reset()
-            if log is not None:
-                _log_step(log, step + 1, loss_value, loaded - tick, time.perf_counter() - loaded,
-                          sent)
+            stop = _step(s, batch, step, _stop_wanted(cfg, begin, s.comm, stopper))
+            if s.log is not None:
+                _log_step(s.log, step + 1, s.loss, loaded - tick, time.perf_counter() - loaded,
+                          s.sent)
             tick = time.perf_counter()
             done = step + 1
-            rate = (done - start) * cfg.batch / (time.perf_counter() - begin)
-            bar.set_postfix(loss=f"{loss_value:.4f}", samples_s=f"{rate:.1f}",
-                            MB_step=f"{training_bytes(sent) / 1e6:.1f}")
+            rate = (done - s.start) * cfg.batch / (time.perf_counter() - begin)
+            bar.set_postfix(loss=f"{s.loss:.4f}", samples_s=f"{rate:.1f}",
+                            MB_step=f"{training_bytes(s.sent) / 1e6:.1f}")
             bar.update(1)
-            if writer is not None:
-                _log_scalars(writer, done, loss_value, learning_rate(cfg, step), rate, sent)
+            if s.writer is not None:
+                _log_scalars(s.writer, done, s.loss, learning_rate(cfg, step), rate, s.sent)
             if done % cfg.checkpoint_every == 0 or done == cfg.steps or stop:
-                last_ckpt = _checkpoint(cfg, model, optimizer, meta, done, dims, comm)
+                s.last_ckpt = _checkpoint(cfg, s.model, s.optimizer, s.meta, done, s.dims,
+                                          s.comm)
             if stop:
-                stop_step = done
-                break
-    if writer is not None:
-        writer.close()
-    if log is not None:
-        log.close()
-    if dims.is_main and sent:
-        write_json(Path(cfg.out) / "comm.json",
-                   {"world_size": dims.world, "parallel": cfg.parallel,
-                    "styles": model.styles, "last_step_bytes": sent,
-                    "bytes_per_rank_per_step": training_bytes(sent)})
-    elapsed = time.perf_counter() - begin
-    rate = (stop_step - start) * cfg.batch / elapsed if elapsed > 0 else 0.0
-    return TrainResult(start, stop_step, loss_value, rate, last_ckpt, dims.world, cfg.parallel,
-                       sent)
+                return done
+    return cfg.steps
+
+
+def _step(s: _Session, batch: dict[str, Any], step: int, stop_wanted: bool) -> bool:
+    """One step on ``batch`` (``s.loss`` and ``s.sent`` updated); whether to stop after it. A
+    batch that failed to load stops training with a DataError naming the file."""
+    bad_file = batch.pop("data_error", None)
+    if bad_file is not None and s.comm.world == 1:
+        raise _data_error(bad_file, step, s.last_ckpt)
+    try:
+        with _autocast(s.cfg, s.dims.device):
+            s.loss, stop = _train_step(
+                s.model, s.optimizer, batch, learning_rate(s.cfg, step), s.comm, s.dims.device,
+                s.dtype, step, s.last_ckpt, stop_wanted, bad_data=bad_file is not None)
+    except _BadDataOnARank:
+        files: list[Any] = [None] * s.comm.world  # every rank names the same file
+        torch.distributed.all_gather_object(files, bad_file, group=s.comm.group)
+        first = next(f for f in files if f is not None)
+        raise _data_error(first, step, s.last_ckpt) from None
+    s.sent = s.comm.ledger.reset()
+    return stop
 
 
 def _checkpoint(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Optimizer,

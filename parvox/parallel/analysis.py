@@ -28,7 +28,7 @@ from parvox.parallel.cost import (
     resolve_styles,
     style_costs,
 )
-from parvox.parallel.plans import MODEL, Workload, get_plan
+from parvox.parallel.plans import Workload, get_plan
 from parvox.progress import markdown_table
 
 
@@ -119,5 +119,5 @@ def format_plan(report: dict) -> str:
     return text
 
 
-__all__ = ["MODEL", "LayerCost", "format_plan", "is_model_parallel", "plan_costs",
+__all__ = ["LayerCost", "format_plan", "is_model_parallel", "plan_costs",
            "plan_report"]
