@@ -57,22 +57,34 @@ MIXED = register_plan(Plan("test-mixed", "test plan: encoder FC overlapped, gate
 
 class HandWrittenRows(RowSharded):
     """Scheme (a) on parvox's own autograd collectives instead of torch's functional ones: a
-    style registered here, so the two implementations are checked against one another."""
+    style registered here, so the implementations are checked against one another."""
 
     name, help = "test-model-parvox", "scheme (a) with the hand-written autograd collectives"
+    collectives = "parvox"
 
     def apply(self, model: torch.nn.Module, name: str, ctx: ApplyContext) -> None:
         from parvox.parallel.plans import _set_submodule
         from parvox.parallel.sharded import ShardedFC
 
         linear = model.get_submodule(name)
-        _set_submodule(model, name, ShardedFC(linear, ctx.comm, name, collectives="parvox"))
+        _set_submodule(model, name, ShardedFC(linear, ctx.comm, name,
+                                              collectives=self.collectives))
+
+
+class DTensorRows(HandWrittenRows):
+    """Scheme (a) as DTensor redistributions (ColwiseParallel's Shard(0) layouts)."""
+
+    name, help = "test-model-dtensor", "scheme (a) with DTensor redistributions"
+    collectives = "dtensor"
 
 
 register_style(HandWrittenRows())
+register_style(DTensorRows())
 HANDWRITTEN = register_plan(Plan("test-owt-parvox", "owt on hand-written collectives",
                                  fc_plan(HandWrittenRows.name)))
-PLANS = ["ddp", "owt", "owt-overlap", "auto", MIXED.name, HANDWRITTEN.name]
+DTENSOR = register_plan(Plan("test-owt-dtensor", "owt on DTensor redistributions",
+                             fc_plan(DTensorRows.name)))
+PLANS = ["ddp", "owt", "owt-overlap", "auto", MIXED.name, HANDWRITTEN.name, DTENSOR.name]
 
 
 # ------------------------------------------------------------------ registry and cost model

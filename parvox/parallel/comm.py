@@ -160,7 +160,7 @@ def gather_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
     nbytes = x.numel() * x.element_size()
     comm.ledger.record("all_gather", label, (comm.world - 1) * nbytes)
     out = _ALL_GATHER_AUTOGRAD(x, gather_dim=0, group=comm.group)
-    return _count_backward(out, comm, "reduce_scatter", label,
+    return count_backward(out, comm, "reduce_scatter", label,
                            (comm.world - 1) / comm.world * comm.world * nbytes)
 
 
@@ -173,10 +173,10 @@ def exchange_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
     nbytes = (comm.world - 1) / comm.world * x.numel() * x.element_size()
     comm.ledger.record("all_to_all", label, nbytes)
     out = funcol.all_to_all_single_autograd(x, None, None, group=comm.group)
-    return _count_backward(out, comm, "all_to_all", label, nbytes)
+    return count_backward(out, comm, "all_to_all", label, nbytes)
 
 
-def _count_backward(out: Tensor, comm: Comm, kind: str, label: str, nbytes: float) -> Tensor:
+def count_backward(out: Tensor, comm: Comm, kind: str, label: str, nbytes: float) -> Tensor:
     """Record ``nbytes`` of ``kind`` when the gradient of ``out`` arrives (the backward
     collective then runs)."""
     if out.requires_grad:

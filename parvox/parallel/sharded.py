@@ -38,11 +38,26 @@ from torch import Tensor, nn
 
 from parvox.parallel.comm import Comm, ExchangeRows, GatherRows, exchange_rows, gather_rows
 
-#: Scheme (a)'s collectives: torch's functional collectives with autograd (``"torch"``) or the
-#: hand-written autograd functions of :mod:`parvox.parallel.comm` (``"parvox"``), kept to test
-#: and time one against the other.
+
+def _dtensor(name: str):
+    """``parvox.parallel.dtensor_rows.<name>``, imported at the first call (DTensor takes about
+    a second to import, which only this variant should pay)."""
+
+    def call(x: Tensor, comm: Comm, label: str) -> Tensor:
+        from parvox.parallel import dtensor_rows
+
+        return getattr(dtensor_rows, name)(x, comm, label)
+
+    return call
+
+
+#: Scheme (a)'s collectives: torch's functional collectives with autograd (``"torch"``), the
+#: hand-written autograd functions of :mod:`parvox.parallel.comm` (``"parvox"``) and DTensor
+#: redistributions (``"dtensor"``, :mod:`parvox.parallel.dtensor_rows`), kept to test and time
+#: one against the others.
 COLLECTIVES = {"torch": (gather_rows, exchange_rows),
-               "parvox": (GatherRows.apply, ExchangeRows.apply)}
+               "parvox": (GatherRows.apply, ExchangeRows.apply),
+               "dtensor": (_dtensor("gather_rows"), _dtensor("exchange_rows"))}
 
 
 class ShardedFC(nn.Module):
