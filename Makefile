@@ -12,9 +12,12 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 demo: $(STAMP)
 	$(PY) -m parvox demo
 
+# the tests that start no processes of their own run on both cores (pytest-xdist), then those
+# marked multiproc (rank groups, launchers) one at a time, so that their ranks have the cores
 test: $(STAMP)
 	$(PY) -m ruff check parvox tests bench scripts
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not multiproc" -n 2 --durations=5
+	$(PY) -m pytest -q -m multiproc --durations=5
 
 lint: $(STAMP)
 	$(PY) -m ruff check parvox tests bench scripts

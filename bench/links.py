@@ -39,23 +39,31 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import throughput  # noqa: E402
-from netns import in_rate_limited_namespace, namespace_available  # noqa: E402
+from netns import (  # noqa: E402
+    Node,
+    in_rate_limited_namespace,
+    namespace_available,
+    veth_available,
+    veth_pair,
+)
 
+from parvox.parallel.launch import strip_launch_flags  # noqa: E402
 from parvox.progress import markdown_table  # noqa: E402
 
 PLANS = ("ddp", "owt", "owt-overlap", "auto")
@@ -103,6 +111,8 @@ class Probe:
     nbytes: int  # of the large all-reduce's tensor
     large_s: float  # median seconds of the large all-reduce
     small_s: float  # median seconds of a 4-byte all-reduce
+    duplex: bool = False  # a veth pair (each direction its own rate), not a shared lo
+    cpu_per_byte: float = 0.0  # compute lost per byte sent while computing (cost model's)
 
     @property
     def per_rank_bytes_s(self) -> float:
@@ -111,7 +121,8 @@ class Probe:
 
     @property
     def on_lo_bytes_s(self) -> float:
-        """Bytes per second through the namespace's lo (both ranks' traffic: what tbf sees)."""
+        """Bytes per second through the link, both ranks' traffic together (on a shared lo:
+        what tbf sees)."""
         return 2 * self.per_rank_bytes_s
 
     @property
@@ -121,12 +132,13 @@ class Probe:
         return self.small_s / 2
 
 
-def _probe_rank(rank: int, port: int, nbytes: int, reps: int, out: str) -> None:
+def _probe_rank(rank: int, port: int, nbytes: int, reps: int, out: str,
+                address: str = "127.0.0.1") -> None:
     import torch
     import torch.distributed as dist
 
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+    dist.init_process_group("gloo", init_method=f"tcp://{address}:{port}", rank=rank,
                             world_size=2)
     small = torch.zeros(1)
     for _ in range(20):
@@ -144,10 +156,25 @@ def _probe_rank(rank: int, port: int, nbytes: int, reps: int, out: str) -> None:
         t0 = time.perf_counter()
         dist.all_reduce(big)
         large_times.append(time.perf_counter() - t0)
+    cpu = _overlap_cost(rank, nbytes / statistics.median(large_times))
     if rank == 0:
         Path(out).write_text(json.dumps({"large_s": statistics.median(large_times),
-                                         "small_s": statistics.median(small_times)}))
+                                         "small_s": statistics.median(small_times),
+                                         "cpu_per_byte": cpu}))
     dist.destroy_process_group()
+
+
+def _overlap_cost(rank: int, bandwidth: float) -> float:
+    """``parvox.parallel.cost.overlap_cost`` between the probe's ranks (0 where this tree's
+    cost model has none)."""
+    import torch.distributed as dist
+
+    from parvox.parallel.comm import Comm
+
+    cost = cost_model()
+    if cost is None or not hasattr(cost, "overlap_cost"):
+        return 0.0
+    return cost.overlap_cost(Comm(rank, 2, dist.group.WORLD), bandwidth)
 
 
 def probe_worker(nbytes: int, reps: int, out: str) -> None:
@@ -161,29 +188,45 @@ def probe_worker(nbytes: int, reps: int, out: str) -> None:
                        start_method="spawn")
 
 
-def probe(gbits: float | None, megabytes: float = 64, reps: int = 3) -> Probe:
-    """All-reduce timings of 2 gloo ranks inside a namespace limited to ``gbits``."""
+def probe(gbits: float | None, megabytes: float = 64, reps: int = 3,
+          nodes: tuple[Node, Node] | None = None) -> Probe:
+    """All-reduce timings of 2 gloo ranks inside a namespace limited to ``gbits``, or with
+    ``nodes`` one rank in each end of that veth pair."""
     nbytes = int(megabytes * 1e6) // 4 * 4
     with tempfile.TemporaryDirectory(prefix="parvox-probe-") as tmp:
         out = Path(tmp) / "probe.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-worker",
-               f"{nbytes},{reps},{out}"]
-        env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-        done = subprocess.run(in_rate_limited_namespace(cmd, gbits), capture_output=True,
-                              text=True, env=env)
-        if done.returncode:
-            raise RuntimeError(f"link probe at {link_name(gbits)} failed ({done.returncode}):"
-                               f"\n{done.stderr[-3000:]}")
+        me = [sys.executable, str(Path(__file__).resolve())]
+        if nodes is None:
+            cmds = [in_rate_limited_namespace([*me, "--probe-worker", f"{nbytes},{reps},{out}"],
+                                              gbits)]
+        else:
+            port = _port()
+            cmds = [node.wrap(["env", f"GLOO_SOCKET_IFNAME={node.ifname}", *me, "--probe-rank",
+                               f"{rank},{port},{nbytes},{reps},{nodes[0].address},{out}"])
+                    for rank, node in enumerate(nodes)]
+        try:
+            throughput.run_all(cmds, dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+        except RuntimeError as e:
+            raise RuntimeError(f"link probe at {link_name(gbits)} failed: {e}") from None
         got = json.loads(out.read_text())
-    return Probe(gbits, nbytes, got["large_s"], got["small_s"])
+    return Probe(gbits, nbytes, got["large_s"], got["small_s"], nodes is not None,
+                 got.get("cpu_per_byte", 0.0))
+
+
+def _port() -> int:
+    """A port number for a rendezvous inside fresh namespaces (nothing else listens there)."""
+    return random.randint(20000, 60000)
 
 
 def probe_table(probes: list[Probe]) -> str:
     rows = [(link_name(p.gbits), "-" if p.gbits is None else f"{p.gbits * 1e3 / 8:,.0f}",
              f"{p.on_lo_bytes_s / 1e6:,.0f}", f"{p.per_rank_bytes_s / 1e6:,.0f}",
-             f"{p.small_s * 1e6:,.0f}") for p in probes]
-    return markdown_table(["link", "nominal MB/s", "measured MB/s through lo (both ranks)",
-                           "MB/s per rank", "4-byte all-reduce µs"], rows)
+             f"{p.small_s * 1e6:,.0f}", f"{p.cpu_per_byte * 1e9:.2f}") for p in probes]
+    where = "both directions of the veth pair" if any(p.duplex for p in probes) else "lo"
+    return markdown_table(["link", "nominal MB/s per direction",
+                           f"measured MB/s through {where} (both ranks)", "MB/s per rank",
+                           "4-byte all-reduce µs",
+                           "compute lost per byte sent while computing, ns"], rows)
 
 
 # ---------------------------------------------------------------------------- training runs
@@ -214,14 +257,29 @@ class Row:
 
 def measure(data: Path, work: Path, config: str, plan: str, nproc: int, batch: int, views: int,
             steps: int, warmup: int, bf16: bool, gbits: float | None,
-            extra: list[str] | None = None, tag: str = "") -> tuple[throughput.Run, str]:
+            extra: list[str] | None = None, tag: str = "",
+            nodes: tuple[Node, Node] | None = None) -> tuple[throughput.Run, str]:
     """``throughput.measure`` inside a namespace limited to ``gbits`` (``-<link>`` added to the
-    run folder's name, after ``tag``). Also returns what ``--parallel auto`` said it chose
-    ("" for the other plans)."""
+    run folder's name, after ``tag``), or with ``nodes`` (K = 2) one torchrun node in each end
+    of that veth pair (torchrun gives the world: ``--nproc`` is left out). Also returns what
+    ``--parallel auto`` said it chose ("" for the other plans)."""
     link = "unlimited" if gbits is None else f"{gbits:g}gbit"
+    if nodes is None:
+        def wrap(cmd: list[str]) -> list[list[str]]:
+            return [in_rate_limited_namespace(cmd, gbits)]
+    else:
+        if nproc != 2:
+            raise ValueError(f"a veth pair joins 2 ranks, not {nproc}")
+        port = _port()
+
+        def wrap(cmd: list[str]) -> list[list[str]]:
+            return [node.wrap(["env", f"GLOO_SOCKET_IFNAME={node.ifname}", cmd[0], "-m",
+                               "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+                               "--node-rank", str(rank), "--master-addr", nodes[0].address,
+                               "--master-port", str(port), *strip_launch_flags(cmd[1:])])
+                    for rank, node in enumerate(nodes)]
     run = throughput.measure(data, work, config, plan, nproc, batch, views, steps, warmup, bf16,
-                             "cpu", extra=extra or [], tag=f"{tag}-{link}",
-                             wrap=lambda cmd: in_rate_limited_namespace(cmd, gbits))
+                             "cpu", extra=extra or [], tag=f"{tag}-{link}", wrap=wrap)
     said = re.search(r"auto plan for ([^\r\n]*)", run.stderr)
     return run, said.group(1).strip() if said else ""
 
@@ -273,6 +331,7 @@ class Result:
     probes: list[Probe]
     rows: list[Row]
     cost_model: bool  # whether parvox.parallel.cost was there
+    duplex: bool = False  # links were veth pairs (full duplex), not a shared lo
 
     def by_key(self) -> dict[tuple[float | None, str], Row]:
         return {(r.gbits, r.plan): r for r in self.rows}
@@ -297,7 +356,11 @@ class Result:
     def title(self) -> str:
         precision = "bf16 autocast" if self.bf16 else "fp32"
         timed = self.steps - self.warmup
-        return (f"{self.config}, {precision}, K = {self.nproc} (one thread per rank, gloo), "
+        fabric = ("a veth pair between two namespaces, one rank per end, tbf on each end "
+                  "(full duplex)" if self.duplex else "a namespace's lo with tbf (shared by "
+                  "both directions)")
+        return (f"Links: {fabric}. {self.config}, {precision}, K = {self.nproc} (one thread "
+                f"per rank, gloo), "
                 f"global batch {self.batch} × {self.views} views; median of {timed} steps after "
                 f"{self.warmup} warm-up steps; compute without communication "
                 f"{self.compute.seconds:.3f} s per step ({self.nproc} single processes of batch "
@@ -317,6 +380,7 @@ class Result:
         return {"config": self.config, "nproc": self.nproc, "batch": self.batch,
                 "views": self.views, "bf16": self.bf16, "steps": self.steps,
                 "warmup": self.warmup, "compute_s": self.compute.seconds,
+                "duplex": self.duplex,
                 "compute_command": self.compute.command, "cost_model": self.cost_model,
                 "probes": [dict(asdict(p), per_rank_bytes_s=p.per_rank_bytes_s,
                                 on_lo_bytes_s=p.on_lo_bytes_s, latency_s=p.latency_s)
@@ -336,6 +400,8 @@ def predict(cost, result_args: dict, plan: str, gbits: float | None, probe_: Pro
         link = cost.Link(bandwidth=probe_.per_rank_bytes_s, latency=probe_.latency_s)
     else:
         link = cost.Link.from_gbits(gbits, latency_s=probe_.latency_s)
+    if probe_.cpu_per_byte:  # both: what the traffic takes from the compute, as probed
+        link = cost.Link(link.bandwidth, link.latency, probe_.cpu_per_byte)
     try:
         return float(cost.predict_step(plan=plan, link=link, compute_s=compute_s,
                                        **result_args))
@@ -347,33 +413,35 @@ def predict(cost, result_args: dict, plan: str, gbits: float | None, probe_: Pro
 def links_bench(data: Path, work: Path, config: str, links: list[float | None],
                 plans: list[str], nproc: int = 2, batch: int = 8, views: int = 5,
                 steps: int = 10, warmup: int = 3, bf16: bool = False, probe_mb: float = 64,
-                latency_us: float | None = None, log=None) -> Result:
-    """Every plan on every link, with the probes, the compute run and the predictions."""
+                latency_us: float | None = None, log=None, duplex: bool = False) -> Result:
+    """Every plan on every link, with the probes, the compute run and the predictions; with
+    ``duplex`` each link is a veth pair (K = 2, one rank per end) instead of a shared lo."""
     if nproc < 2 or batch % nproc:
         raise ValueError(f"need K >= 2 dividing the batch (K = {nproc}, batch {batch})")
+    log = log or (lambda message: None)
     cost = cost_model()
-    if log:
-        log(f"{config} compute: {nproc} single processes at once, batch {batch // nproc}×{views}")
+    log(f"{config} compute: {nproc} single processes at once, batch {batch // nproc}×{views}")
     compute = measure_compute(data, work, config, nproc, batch, views, steps, warmup, bf16)
     args = {"config": config, "nproc": nproc, "batch": batch, "views": views, "bf16": bf16}
     result = Result(config, nproc, batch, views, bf16, steps, warmup, compute, [], [],
-                    cost is not None)
+                    cost is not None, duplex)
     for gbits in links:
-        if log:
-            log(f"probe {link_name(gbits)}")
-        p = probe(gbits, probe_mb)
-        if latency_us is not None:
-            p = Probe(p.gbits, p.nbytes, p.large_s, 2 * latency_us * 1e-6)
-        result.probes.append(p)
-        for plan in plans:
-            flags = auto_flags(gbits, p.latency_s) if plan == "auto" else []
-            if log:
+        with veth_pair(gbits) if duplex else nullcontext() as nodes:
+            log(f"probe {link_name(gbits)}{' (veth pair)' * duplex}")
+            p = probe(gbits, probe_mb, nodes=nodes)
+            if latency_us is not None:
+                p = Probe(p.gbits, p.nbytes, p.large_s, 2 * latency_us * 1e-6, p.duplex,
+                          p.cpu_per_byte)
+            result.probes.append(p)
+            for plan in plans:
+                flags = auto_flags(gbits, p.latency_s) if plan == "auto" else []
                 log(f"{config} {plan} K={nproc} {link_name(gbits)}")
-            run, chosen = measure(data, work, config, plan, nproc, batch, views, steps, warmup,
-                                  bf16, gbits, flags)
-            result.rows.append(Row(
-                gbits, plan, run, predict(cost, args, plan, gbits, p, compute.seconds, False),
-                predict(cost, args, plan, gbits, p, compute.seconds, True), chosen, flags))
+                run, chosen = measure(data, work, config, plan, nproc, batch, views, steps,
+                                      warmup, bf16, gbits, flags, nodes=nodes)
+                result.rows.append(Row(
+                    gbits, plan, run, predict(cost, args, plan, gbits, p, compute.seconds,
+                                              False),
+                    predict(cost, args, plan, gbits, p, compute.seconds, True), chosen, flags))
     return result
 
 
@@ -449,12 +517,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--work", help="folder for the runs (default: a temporary one)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--plot", help="write the samples/s vs link plot (PNG) here")
+    parser.add_argument("--duplex", action="store_true",
+                        help="each link a veth pair between two namespaces, one rank (torchrun "
+                             "node) per end, each direction at the full rate (K = 2)")
     parser.add_argument("--probe-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-rank", help=argparse.SUPPRESS)
     return parser
 
 
-def _check(parser: argparse.ArgumentParser, plans: list[str], steps: int, warmup: int) -> None:
+def _check(parser: argparse.ArgumentParser, plans: list[str], steps: int, warmup: int,
+           duplex: bool, nproc: int) -> None:
     """One line and exit 2 for what cannot run here; notes for what will run with less."""
+    if duplex and nproc != 2:
+        parser.error(f"--duplex joins 2 ranks by a veth pair; --nproc {nproc} is not 2")
+    if duplex and not veth_available():
+        parser.error("cannot make two network namespaces joined by a veth pair here (needs "
+                     "root, ip and tc)")
     if unknown := set(plans) - set(PLANS):
         parser.error(f"--plans: unknown {', '.join(sorted(unknown))}")
     if "auto" in plans and cost_model() is None:
@@ -482,16 +560,20 @@ def main() -> int:
         nbytes, reps, out = args.probe_worker.split(",", 2)
         probe_worker(int(nbytes), int(reps), out)
         return 0
+    if args.probe_rank:
+        rank, port, nbytes, reps, address, out = args.probe_rank.split(",", 5)
+        _probe_rank(int(rank), int(port), int(nbytes), int(reps), out, address)
+        return 0
     links = parse_links(args.links)
     plans = [p for p in args.plans.split(",") if p]
-    _check(parser, plans, args.steps, args.warmup)
+    _check(parser, plans, args.steps, args.warmup, args.duplex, args.nproc)
     work = Path(args.work or tempfile.mkdtemp(prefix="parvox-links-"))
     data = Path(args.data) if args.data else throughput.make_data(work / "data",
                                                                   args.per_class)
     try:
         result = links_bench(data, work, args.config, links, plans, args.nproc, args.batch,
                              args.views, args.steps, args.warmup, args.bf16, args.probe_mb,
-                             args.latency_us, _log)
+                             args.latency_us, _log, args.duplex)
         print("\n" + links_table(result))
         if args.json:
             Path(args.json).write_text(json.dumps(result.to_json(), indent=1) + "\n")

@@ -116,6 +116,7 @@ class Report:
     commit: str = ""  # the code that ran: taken before anything is written
     stamp: str = ""  # docs/BENCHMARKS.md's first line (bench/docstamp.py), taken likewise
     links: links.Result | None = None
+    links_duplex: links.Result | None = None  # the same over veth pairs (full duplex)
     crossover: str = ""  # bench/collectives.py --crossover at 1 Gbit/s: its printed tables
 
 
@@ -185,7 +186,7 @@ CROSSOVER_ARGS = ("--in", "512", "--out", "12288", "--crossover", "64,128,256,38
 
 def run_links(report: Report) -> None:
     """Every plan over rate-limited links (bench/links.py); needs a network namespace."""
-    from netns import namespace_available
+    from netns import namespace_available, veth_available
 
     if not namespace_available():
         return  # links_section says why
@@ -197,10 +198,19 @@ def run_links(report: Report) -> None:
     config = s.links_config if native_bf16() or report.quick else "small"
     if config != s.links_config:
         log(f"links: {s.links_config} in bf16 needs native bf16; measuring small in fp32")
-    report.links = links.links_bench(
-        train_data(report), report.work / "links", config,
-        links.parse_links(s.links_gbits), list(links.PLANS), 2, s.links_batch, s.links_views,
-        s.links_steps, s.links_warmup, native_bf16() and not report.quick, log=log)
+    for duplex in (False, True):
+        if duplex and not veth_available():
+            log("links: no veth pair can be made here; full-duplex links skipped")
+            continue
+        result = links.links_bench(
+            train_data(report), report.work / ("links-duplex" if duplex else "links"), config,
+            links.parse_links(s.links_gbits), list(links.PLANS), 2, s.links_batch,
+            s.links_views, s.links_steps, s.links_warmup, native_bf16() and not report.quick,
+            log=log, duplex=duplex)
+        if duplex:
+            report.links_duplex = result
+        else:
+            report.links = result
 
 
 def isolated(threads: int, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -351,6 +361,8 @@ def plots(report: Report) -> None:
         throughput.plot_throughput(report.plots / "throughput_vs_k.png", report.scalings)
     if report.links:
         links.plot_links(report.plots / "links.png", report.links)
+    if report.links_duplex:
+        links.plot_links(report.plots / "links_duplex.png", report.links_duplex)
     panels = [(f"{s_cfg(report)}, 16 × 5 views per rank, fp32 (analytical)",
                bytes_by_k(report, 16, 5), {})]
     s = report.settings

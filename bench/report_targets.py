@@ -93,12 +93,12 @@ def auto_targets(report: Report) -> list[Target]:
                 best = max(sc.strong(p, k).samples_per_s for p in ("ddp", "owt"))
                 rows.append((f"{sc.config} K={k} loopback",
                              sc.strong("auto", k).samples_per_s / best))
-    if report.links:
-        runs = report.links.by_key()
+    for result in link_results(report):
+        runs = result.by_key()
         for (gbits, plan), row in runs.items():
             if plan == "auto" and (gbits, "ddp") in runs and (gbits, "owt") in runs:
                 best = max(runs[(gbits, p)].run.samples_per_s for p in ("ddp", "owt"))
-                rows.append((f"{report.links.config} {links.link_name(gbits)}",
+                rows.append((f"{result.config} {link_label(result, gbits)}",
                              row.run.samples_per_s / best))
     if not rows:
         return []
@@ -108,17 +108,31 @@ def auto_targets(report: Report) -> list[Target]:
                    ", ".join(f"{name}: {ratio:.3f}×" for name, ratio in rows), text, ok)]
 
 
+def link_results(report: Report) -> list[links.Result]:
+    """The rate-limited link runs: the shared lo, then the veth pairs (full duplex)."""
+    return [r for r in (report.links, report.links_duplex) if r is not None]
+
+
+def link_label(result: links.Result, gbits: float | None) -> str:
+    return links.link_name(gbits) + (" full duplex" if result.duplex else " shared lo")
+
+
 def link_targets(report: Report) -> list[Target]:
     """Issue 13: owt ≥ 1.7× ddp at 1 Gbit/s; predicted step within 20 % on every link."""
-    r = report.links
-    if r is None:
-        return []
+    out = []
+    for r in link_results(report):
+        out += _link_targets(r)
+    return out
+
+
+def _link_targets(r: links.Result) -> list[Target]:
     out = []
     runs = r.by_key()
+    fabric = "full duplex" if r.duplex else "shared lo"
     if (1.0, "owt") in runs and (1.0, "ddp") in runs:
         ratio = runs[(1.0, "owt")].run.samples_per_s / runs[(1.0, "ddp")].run.samples_per_s
         text, ok = status(ratio, OWT_OVER_DDP_1GBIT, "×")
-        out.append(Target(f"owt ≥ 1.7× ddp at 1 Gbit/s, K = 2 ({r.config}, "
+        out.append(Target(f"owt ≥ 1.7× ddp at 1 Gbit/s {fabric}, K = 2 ({r.config}, "
                           f"{'bf16' if r.bf16 else 'fp32'}, {r.batch}×{r.views})",
                           f"{ratio:.2f}×", text, ok))
     errors = [(row, row.probed_error if row.probed_error is not None else row.error)
@@ -127,8 +141,8 @@ def link_targets(report: Report) -> list[Target]:
     if errors:
         worst_row, worst = max(errors, key=lambda item: abs(item[1]))
         text, ok = status(abs(worst), PREDICTION_ERROR, "", higher=False, fmt="{:.0%}")
-        out.append(Target("cost model's step time within 20 % on every measured link "
-                          "(over the link as probed)",
+        out.append(Target(f"cost model's step time within 20 % on every measured link, "
+                          f"{fabric} (over the link as probed)",
                           f"worst {worst:+.0%} ({worst_row.plan}, "
                           f"{links.link_name(worst_row.gbits)})", text, ok))
     return out

@@ -579,13 +579,32 @@ def links_section(report: Report) -> list[str]:
         "rate <G>gbit burst 1mb latency 100ms`; *unlimited* is the same namespace without the "
         "qdisc. Beside each measured step stands the cost model's prediction "
         "(`parvox.parallel.cost.predict_step`, the model `--parallel auto` uses) from a "
-        "measured single-process compute time, over the nominal link (what auto is told) and "
-        "over the link as probed. tbf on `lo` limits both ranks' traffic together: when both "
+        "measured compute time without communication (K single-process runs of batch / K at "
+        "once, one thread each, so that they share the cores, caches and memory bandwidth as "
+        "the ranks do), over the nominal link (what auto is told) and over the link as "
+        "probed. tbf on `lo` limits both ranks' traffic together: when both "
         "send at once each gets about half of G (the probe table), unlike a full-duplex link "
         "between nodes; and tbf adds no latency (loopback's own is probed)." + precision, "",
         f"Command: `{cmd}`", "", links.links_table(r), "",
         f"![samples/s against link speed]({rel(report, report.plots / 'links.png')})", "",
-        *crossover_lines(report)]
+        *duplex_lines(report, cmd), *crossover_lines(report)]
+
+
+def duplex_lines(report: Report, cmd: str) -> list[str]:
+    """The same runs over veth pairs: each direction at the full rate, as between nodes."""
+    r = report.links_duplex
+    if r is None:
+        return []
+    return ["### Full duplex: a veth pair between two namespaces", "",
+            "tbf on a shared `lo` halves each rank's rate when both send (a ring all-reduce "
+            "always has both send). Between nodes each direction of a link has the whole rate. "
+            "Here the two ranks are two torchrun nodes (`--nnodes 2 --nproc-per-node 1`, "
+            "static rendezvous), each in its own network namespace, joined by a veth pair with "
+            "`tbf rate <G>gbit burst 1mb latency 100ms` on each end's egress "
+            "(`bench/netns.py: veth_pair`), so that each direction has G.", "",
+            f"Command: `{cmd} --duplex`", "", links.links_table(r), "",
+            f"![samples/s against link speed, full duplex]"
+            f"({rel(report, report.plots / 'links_duplex.png')})", ""]
 
 
 def crossover_lines(report: Report) -> list[str]:

@@ -90,29 +90,39 @@ def train_command(data: Path, run: Path, config: str, strategy: str, nproc: int,
 
 def measure(data: Path, work: Path, config: str, strategy: str, nproc: int, batch: int,
             views: int, steps: int, warmup: int, bf16: bool = False, device: str = "cpu", *,
-            extra: Sequence[str] = (), wrap: Callable[[list[str]], list[str]] | None = None,
+            extra: Sequence[str] = (), wrap: Callable[[list[str]], list[list[str]]] | None = None,
             tag: str = "") -> Run:
     """Run ``parvox train`` once and read its step times and bytes. ``extra`` adds flags,
-    ``wrap`` turns the command into the one run (a rate-limited namespace, say) and ``tag``
-    names the run folder apart from others of the same settings."""
+    ``wrap`` turns the command into the ones run at once (in a rate-limited namespace, say, or
+    one per node) and ``tag`` names the run folder apart from others of the same settings."""
     precision = "bf16" if bf16 else "fp32"
     run = work / f"{config}-{strategy}-{nproc}-{batch}x{views}-{precision}-{steps}{tag}"
     cmd = train_command(data, run, config, strategy, nproc, batch, views, steps, bf16,
                         device) + list(extra)
-    wrap = wrap or (lambda c: c)
+    wrap = wrap or (lambda c: [c])
     shutil.rmtree(run, ignore_errors=True)  # a run folder left by an earlier --work run
     env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if device == "cpu" else {}))
-    done = subprocess.run(wrap(cmd), capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(f"{shlex.join(wrap(cmd))} failed ({done.returncode}):\n"
-                           f"{done.stderr[-3000:]}")
+    stderr = run_all(wrap(cmd), env)
     lines = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
     comm_file = run / "comm.json"
     comm = json.loads(comm_file.read_text()) if comm_file.exists() else {}
     timed = lines[warmup:] or lines
+    shown = " & ".join(shlex.join(c) for c in wrap(["python", *cmd[1:]]))
     return Run(config, strategy, nproc, batch, views, bf16, device,
-               [x["step_s"] for x in timed], comm, shlex.join(wrap(["python", *cmd[1:]])),
-               [x.get("data_wait_s", 0.0) for x in timed], done.stderr)
+               [x["step_s"] for x in timed], comm, shown,
+               [x.get("data_wait_s", 0.0) for x in timed], stderr)
+
+
+def run_all(cmds: list[list[str]], env: dict[str, str]) -> str:
+    """Run ``cmds`` at once and wait for all; their stderr, joined. One that fails raises with
+    its command line and the end of its stderr."""
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env=env) for c in cmds]
+    errs = [p.communicate()[1] for p in procs]
+    for c, p, err in zip(cmds, procs, errs, strict=True):
+        if p.returncode:
+            raise RuntimeError(f"{shlex.join(c)} failed ({p.returncode}):\n{err[-3000:]}")
+    return "".join(errs)
 
 
 @dataclass

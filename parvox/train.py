@@ -37,7 +37,7 @@ from parvox.errors import DataError, ParvoxError
 from parvox.files import check_writable_dir, write_json
 from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm, training_bytes
-from parvox.parallel.cost import Link, probe_link
+from parvox.parallel.cost import Link, overlap_cost, probe_link
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
 from parvox.parallel.plan import ParallelModel, parallelize
 from parvox.parallel.plans import Workload, get_plan
@@ -173,8 +173,11 @@ def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: t
     model = _build_model(cfg).to(device, dtype)
     if not get_plan(cfg.parallel).auto:
         return parallelize(model, cfg.parallel, comm, cfg.fc_update)
-    link = probe_link(comm) if cfg.link_gbps is None else \
-        Link.from_gbits(cfg.link_gbps, cfg.link_latency_us * 1e-6)
+    if cfg.link_gbps is None:
+        link = probe_link(comm)
+    else:  # the given link; what its traffic takes from the compute is still measured
+        given = Link.from_gbits(cfg.link_gbps, cfg.link_latency_us * 1e-6)
+        link = Link(given.bandwidth, given.latency, overlap_cost(comm, given.bandwidth))
     views = max(1, round(sum(cfg.views) / 2))
     work = Workload(comm.world, cfg.batch, views,
                     activation_bytes=2 if cfg.autocast_bf16 else dtype.itemsize)

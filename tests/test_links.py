@@ -15,7 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import links  # noqa: E402
 import throughput  # noqa: E402
-from netns import in_rate_limited_namespace, namespace_available  # noqa: E402
+from netns import (  # noqa: E402
+    Node,
+    in_rate_limited_namespace,
+    namespace_available,
+    veth_available,
+    veth_pair,
+    veth_script,
+)
 
 from parvox.data.builder import build_dataset, procedural_jobs  # noqa: E402
 
@@ -115,3 +122,37 @@ def test_one_owt_step_over_a_1_gbit_link(namespace: None, tmp_path: Path) -> Non
     assert run.comm["world_size"] == 2 and run.comm["parallel"] == "owt"
     assert run.bytes_sent > 0
     assert "tbf rate 1gbit" in run.command and said == ""
+
+
+def test_veth_script_limits_each_end_of_the_pair() -> None:
+    nodes = (Node("na", "va", "10.77.0.1"), Node("nb", "vb", "10.77.0.2"))
+    steps = [" ".join(step) for step in veth_script(nodes, 2.5)]
+    assert "ip link add va netns na type veth peer name vb netns nb" in steps
+    for node in nodes:  # each end's egress: one direction each, so the pair is full duplex
+        assert (f"tc -n {node.netns} qdisc add dev {node.ifname} root tbf rate 2.5gbit "
+                f"burst 1mb latency 100ms") in steps
+        assert f"ip -n {node.netns} addr add {node.address}/24 dev {node.ifname}" in steps
+    assert not any(step.startswith("tc ") for step in
+                   (" ".join(s) for s in veth_script(nodes, None)))
+    assert nodes[1].wrap(["true"]) == ["ip", "netns", "exec", "nb", "true"]
+
+
+@pytest.mark.slow
+@pytest.mark.multiproc
+def test_one_owt_step_over_a_full_duplex_1_gbit_pair(tmp_path: Path) -> None:
+    """One torchrun node in each namespace of a veth pair: the ranks really talk over it."""
+    if not veth_available():
+        pytest.skip("cannot make two namespaces joined by a veth pair (root, ip, tc)")
+    data = tmp_path / "data"
+    build_dataset(data, procedural_jobs(2, ["chair", "airplane"]), seed=3, show_progress=False)
+    with veth_pair(1.0) as nodes:
+        for node in nodes:
+            shown = subprocess.run(["tc", "-n", node.netns, "qdisc", "show", "dev", node.ifname],
+                                   capture_output=True, text=True)
+            assert "tbf" in shown.stdout and "1Gbit" in shown.stdout
+        run, _ = links.measure(data, tmp_path / "runs", "tiny", "owt", 2, 4, 1, steps=1,
+                               warmup=0, bf16=False, gbits=1.0, nodes=nodes)
+    assert subprocess.run(["ip", "netns", "exec", nodes[0].netns, "true"],
+                          capture_output=True).returncode != 0  # removed on exit
+    assert len(run.step_times) == 1 and run.comm["world_size"] == 2 and run.bytes_sent > 0
+    assert run.command.count("ip netns exec") == 2 and "--master-addr 10.77.0.1" in run.command

@@ -7,11 +7,15 @@ gathering) on the tiny config with one thread per rank.
 Tolerances. In float64 every strategy matches one process to ~1e-15 per tensor, so the tests
 demand 1e-10: a missing 1/K gradient scale on the FC shards gives ~3e-2 (Adam is nearly scale
 invariant, but its epsilon and the weight decay are not), a wrong shard order or a missed
-gradient far more. In float32 the single-process baseline itself changes when the batch is
-split in halves (oneDNN's convolution reductions sum in a batch-size dependent order, ~1e-4 of a
-gradient's norm), and Adam's first steps (update ~ g / (|g| + eps)) amplify that on the small
-gradients of zero-initialised biases: plain DDP then differs from one process by ~1e-3 on the
-GRU gate biases. Float32 parity is therefore checked relative to DDP's own deviation.
+gradient far more. Exactness is checked in float64 only: in float32 the single-process
+baseline itself changes when the batch is split (oneDNN's convolution reductions sum in a
+batch-size dependent order, ~1e-4 of a gradient's norm), and Adam's first steps amplify that on
+the small gradients of zero-initialised biases (~1e-3 for plain DDP), so a float32 comparison
+can only bound a deviation, not find a bug the float64 runs miss. The float32 training path runs
+in the measured-bytes tests (ddp, owt, owt-overlap) and the link tests (``test_links.py``).
+
+Batch 4 (one sample per rank at K = 4): float64 3D convolutions take CPU's slow path, so the
+tests' cost is mostly compute, proportional to the batch.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def parvox_train(data: Path, out: Path, *extra: str, steps: int = 3) -> str:
     cmd = [sys.executable, "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
-           "--out", str(out), "--steps", str(steps), "--batch", "8", "--views", "1-3",
+           "--out", str(out), "--steps", str(steps), "--batch", "4", "--views", "1-3",
            "--threads", "1", "--seed", "5", "--lr", "1e-3", "--checkpoint-every", "2",
            "--workers", "0", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
@@ -65,13 +69,6 @@ def worst(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> tuple[float
     return max((((a[k] - b[k]).norm() / a[k].norm().clamp(min=1e-30)).item(), k) for k in a)
 
 
-def overall(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
-    """Relative error of all parameters together: |a - b| / |a| over every tensor."""
-    diff = sum(float((a[k] - b[k]).double().norm() ** 2) for k in a)
-    norm = sum(float(a[k].double().norm() ** 2) for k in a)
-    return (diff / max(norm, 1e-60)) ** 0.5
-
-
 @pytest.fixture(scope="module")
 def single64(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("single64") / "run"
@@ -79,9 +76,11 @@ def single64(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-#: End to end through ``parvox train``: every plan at K = 4, and owt at K = 2 (every plan at
-#: K = 2 is checked step by step, outputs and gradients included, in ``test_plans.py``).
-PARITY_RUNS = [(4, s) for s in ("ddp", "owt", "owt-overlap", "auto")] + [(2, "owt")]
+#: End to end through ``parvox train``: every plan at K = 4 (one sample per rank). Every plan at
+#: K = 2 is checked step by step, outputs and gradients included, in ``test_plans.py``, and owt
+#: at K = 2 end to end by the resume test below (its K = 2 steps, resumed at K = 1, must land
+#: on the single-process parameters).
+PARITY_RUNS = [(4, s) for s in ("ddp", "owt", "owt-overlap", "auto")]
 
 
 @pytest.mark.parametrize(("nproc", "strategy"), PARITY_RUNS)
@@ -93,21 +92,6 @@ def test_parity_float64(data: Path, single64: Path, tmp_path: Path, strategy: st
     error, name = worst(params(single64), params(out))
     assert error < 1e-10, f"{strategy} K={nproc}: {name} differs by {error:.2e}"
     assert f"| {nproc} | {strategy} |" in stdout
-
-
-def test_parity_float32(data: Path, tmp_path: Path) -> None:
-    parvox_train(data, tmp_path / "one")
-    parvox_train(data, tmp_path / "ddp", "--nproc", "2")
-    parvox_train(data, tmp_path / "owt", "--parallel", "owt", "--nproc", "2")
-    one, ddp, owt = (params(tmp_path / name) for name in ("one", "ddp", "owt"))
-    # float32 rounding, amplified by Adam on parameters with near-zero gradients (gate biases),
-    # differs with the reduction order: owt's on one tensor can exceed DDP's by 10x on CPUs
-    # without AVX-512 (seen on an AVX2 EPYC), so the whole model is compared with DDP's error
-    # and each tensor with a fixed bound; exactness is the float64 tests' job (1e-10)
-    ddp_error, owt_error = overall(one, ddp), overall(one, owt)
-    assert owt_error < max(3 * ddp_error, 1e-5), f"{owt_error:.2e} vs DDP's {ddp_error:.2e}"
-    error, name = worst(one, owt)
-    assert error < 1e-2, f"{name}: {error:.2e}"
 
 
 def test_checkpoint_resumes_at_any_world_size(data: Path, single64: Path,
@@ -139,7 +123,7 @@ def test_torchrun_two_nodes_one_rank_each(data: Path, single64: Path, tmp_path: 
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node",
            "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"localhost:{port}", "--rdzv-id",
            "parvox-test", "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
-           "--out", str(out), "--steps", "3", "--batch", "8", "--views", "1-3", "--threads", "1",
+           "--out", str(out), "--steps", "3", "--batch", "4", "--views", "1-3", "--threads", "1",
            "--seed", "5", "--lr", "1e-3", "--checkpoint-every", "2", "--workers", "0",
            "--dtype", "float64", "--parallel", "owt"]
     nodes = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -190,7 +174,7 @@ def test_measured_bytes_match_the_plan(data: Path, tmp_path: Path, strategy: str
     measured = json.loads((out / "comm.json").read_text())["bytes_per_rank_per_step"]
     plan = json.loads(subprocess.run(
         [sys.executable, "-m", "parvox", "plan", "--config", "tiny", "--parallel", strategy,
-         "--nproc", "2", "--batch", "8", "--views", "2", "--json", str(tmp_path / "plan.json")],
+         "--nproc", "2", "--batch", "4", "--views", "2", "--json", str(tmp_path / "plan.json")],
         capture_output=True, text=True, check=True).stdout and
         (tmp_path / "plan.json").read_text())
     assert measured == pytest.approx(plan["bytes_per_rank_per_step"], rel=1e-9)
@@ -223,7 +207,7 @@ def test_per_chunk_needs_overlap(data: Path, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-TRAIN_ARGS = ["--config", "tiny", "--steps", "5", "--batch", "8", "--views", "1-3",
+TRAIN_ARGS = ["--config", "tiny", "--steps", "5", "--batch", "4", "--views", "1-3",
               "--threads", "1", "--seed", "5", "--lr", "1e-3", "--checkpoint-every", "2",
               "--workers", "0", "--dtype", "float64", "--parallel", "owt"]
 

@@ -25,7 +25,14 @@ from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.models import create_model, voxel_loss
 from parvox.parallel.analysis import plan_costs
 from parvox.parallel.comm import Comm
-from parvox.parallel.cost import Link, choose_styles, predict_step, resolve_styles
+from parvox.parallel.cost import (
+    Link,
+    choose_styles,
+    overlap_cost,
+    predict,
+    predict_step,
+    resolve_styles,
+)
 from parvox.parallel.plan import parallelize
 from parvox.parallel.plans import (
     DATA,
@@ -34,6 +41,7 @@ from parvox.parallel.plans import (
     ApplyContext,
     Plan,
     RowSharded,
+    StyleCost,
     Workload,
     fc_plan,
     parametric_modules,
@@ -42,7 +50,7 @@ from parvox.parallel.plans import (
     register_style,
 )
 
-WORLD, BATCH, VIEWS, STEPS = 2, 4, 2, 3
+WORLD, BATCH, VIEWS, STEPS = 2, 4, 2, 2
 
 
 def _mixed(model: torch.nn.Module) -> dict[str, str]:
@@ -125,6 +133,20 @@ def test_auto_is_never_predicted_slower_than_ddp_or_owt() -> None:
             assert times["auto"] <= min(times["ddp"], times["owt"]) + 1e-12, (gbits, batch)
 
 
+def test_hidden_traffic_costs_what_it_takes_from_the_compute() -> None:
+    """10 MB behind 0.2 s of backward on a 1 GB/s link: hidden, but at 2 ns per byte it still
+    takes 20 ms from the compute; traffic that cannot overlap is all exposed."""
+    hideable = {"fc": StyleCost(10e6, 0, 0.0, 0.0, overlappable=10e6)}
+    free, costly = Link(1e9, 0.0), Link(1e9, 0.0, cpu_per_byte=2e-9)
+    assert predict(hideable, free, 0.3).step_s == pytest.approx(0.3)
+    assert predict(hideable, costly, 0.3).step_s == pytest.approx(0.3 + 0.02)
+    exposed = {"fc": StyleCost(10e6, 0, 0.0, 0.0)}
+    assert predict(exposed, costly, 0.3).step_s == pytest.approx(0.3 + 0.01)
+    # more traffic than backward: 0.2 s hidden (200 MB at 1 GB/s), the rest exposed
+    big = {"fc": StyleCost(300e6, 0, 0.0, 0.0, overlappable=300e6)}
+    assert predict(big, costly, 0.3).step_s == pytest.approx(0.3 + 0.1 + 200e6 * 2e-9)
+
+
 def test_style_bytes_are_the_ring_formulas() -> None:
     """The registry's bytes for one FC, by hand: data = 2 (K-1)/K 4 P; model = 2 (K-1) m F +
     2 (K-1)/K m O floats, m = n V rows per rank."""
@@ -191,6 +213,7 @@ def _rank_main(rank: int, plans: list[str], store_file: str, out_dir: str) -> No
         for index, loss in enumerate(record["loss"]):  # the global loss: mean of local ones
             record["loss"][index] = comm.all_reduce_(loss.clone(), "metrics") / WORLD
         results[plan] = record | {"styles": parallel.styles}
+    results["overlap_cost"] = overlap_cost(comm, 1e9, rounds=1, target_s=0.1)
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
     dist.destroy_process_group()
 
@@ -229,6 +252,12 @@ def test_two_ranks_equal_one_process(two_ranks: tuple[dict, list[dict]], plan: s
     assert all(r[plan]["out"][0].shape[0] == n for r in ranks)
     if plan != "ddp":  # the FCs really were sharded
         assert any(style != DATA for style in ranks[0][plan]["styles"].values())
+
+
+@pytest.mark.multiproc
+def test_overlap_cost_is_one_agreed_non_negative_number(two_ranks: tuple[dict, list[dict]]) -> None:
+    costs = [r["overlap_cost"] for r in two_ranks[1]]
+    assert costs[0] == costs[1] and 0.0 <= costs[0] < 1e-6  # under 1 µs of compute per byte
 
 
 # ------------------------------------------------------------------ training with the new plan

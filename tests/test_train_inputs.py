@@ -168,6 +168,7 @@ def test_png_header_check(tmp_path: Path, data: Path) -> None:
     assert check_png_header(tmp_path / "none.png", 127) == "missing view"
 
 
+@pytest.mark.multiproc  # its last run trains on 2 ranks
 def test_a_png_corrupt_inside_stops_at_the_step_or_is_skipped(data: Path,
                                                               tmp_path: Path) -> None:
     """Damage in the middle of a PNG passes the quick check; the loader (in a worker process)

@@ -47,10 +47,14 @@ _PARAMETRIC = (nn.Conv2d, nn.Conv3d, nn.ConvTranspose3d, nn.Linear)
 
 @dataclass(frozen=True)
 class Link:
-    """A link between ranks: ``bandwidth`` in bytes/s per rank, one-way ``latency`` in s."""
+    """A link between ranks: ``bandwidth`` in bytes/s per rank, one-way ``latency`` in s, and
+    ``cpu_per_byte``: seconds of computation that each byte sent behind compute still takes
+    from the rank (its copies and socket work run on the cores the compute uses; 0 where the
+    communication has cores or engines of its own)."""
 
     bandwidth: float
     latency: float = 0.0
+    cpu_per_byte: float = 0.0
 
     @classmethod
     def from_gbits(cls, gbits: float, latency_s: float = 0.0) -> Link:
@@ -61,7 +65,10 @@ class Link:
         return nbytes / self.bandwidth + messages * self.latency
 
     def describe(self) -> str:
-        return f"{self.bandwidth * BITS / 1e9:.3g} Gbit/s, {self.latency * 1e6:.0f} µs"
+        text = f"{self.bandwidth * BITS / 1e9:.3g} Gbit/s, {self.latency * 1e6:.0f} µs"
+        if self.cpu_per_byte:
+            text += f", {self.cpu_per_byte * 1e9:.2g} ns of compute per byte overlapped"
+        return text
 
 
 def _macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> float:
@@ -145,11 +152,14 @@ class Prediction:
 
 
 def predict(costs: dict[str, StyleCost], link: Link, compute_s: float) -> Prediction:
-    """Step time of a plan's costs on ``link`` with ``compute_s`` of computation."""
+    """Step time of a plan's costs on ``link`` with ``compute_s`` of computation: the traffic
+    hidden behind the backward is not free but costs ``link.cpu_per_byte`` per byte."""
     comm = sum(link.seconds(c.bytes_sent, c.messages) for c in costs.values())
     hideable = sum(c.overlappable / link.bandwidth for c in costs.values())
     backward = compute_s * (TRAIN_FLOP_FACTOR - 1) / TRAIN_FLOP_FACTOR
-    return Prediction(compute_s, comm, comm - min(hideable, backward))
+    hidden = min(hideable, backward)
+    stolen = hidden * link.bandwidth * link.cpu_per_byte if hidden else 0.0
+    return Prediction(compute_s, comm, comm - hidden + stolen)
 
 
 def resolve_styles(model: nn.Module, plan: str, work: Workload | None = None,
@@ -208,7 +218,8 @@ def predict_step(config: str, plan: str, nproc: int, batch: int, views: int, lin
 
 def probe_link(comm: Comm, repeats: int = 5) -> Link:
     """Measure the link between the ranks with all-reduces (collective: every rank calls it
-    and gets the same answer): latency from a 4-byte one, bandwidth from a 16 MiB one."""
+    and gets the same answer): latency from a 4-byte one, bandwidth from a 16 MiB one, and on
+    gloo the compute it takes from the ranks (:func:`overlap_cost`)."""
     if comm.world == 1:
         return Link(float("inf"), 0.0)
     small, large = torch.zeros(PROBE_SMALL), torch.zeros(PROBE_LARGE)
@@ -219,9 +230,50 @@ def probe_link(comm: Comm, repeats: int = 5) -> Link:
     steps = 2 * (comm.world - 1)
     latency = lat / steps
     bandwidth = sent / max(big - steps * latency, 1e-9)
-    agreed = torch.tensor([bandwidth, latency], dtype=torch.float64)
+    cpu = overlap_cost(comm, bandwidth)
+    agreed = torch.tensor([bandwidth, latency, cpu], dtype=torch.float64)
     torch.distributed.broadcast(agreed, src=comm.global_rank(0), group=comm.group)
-    return Link(float(agreed[0]), float(agreed[1]))
+    return Link(*(float(x) for x in agreed))
+
+
+def overlap_cost(comm: Comm, bandwidth: float, rounds: int = 3,
+                 target_s: float = 0.3) -> float:
+    """Seconds of computation lost per byte sent while computing (collective; 0 off gloo,
+    whose collectives run on the CPU: NCCL's run on the GPU, beside the CPU's work).
+
+    Every rank times a compute loop (``target_s`` of 256² matrix products on its threads)
+    alone, and again with a 16 MiB all-reduce in flight, as a training step's backward runs
+    with DDP's buckets in flight: the slowdown over the bytes sent meanwhile (all of them, or
+    what ``bandwidth`` bytes/s moves in the loop's time). Where the collective's copies and
+    socket work find no free core (gloo with every core computing) this is what the "hidden"
+    traffic costs; the mean over ranks, medians over ``rounds``.
+    """
+    if comm.world == 1 or torch.distributed.get_backend(comm.group) != "gloo":
+        return 0.0
+    tensor = torch.zeros(PROBE_LARGE)
+    sent = 2 * (comm.world - 1) / comm.world * tensor.numel() * tensor.element_size()
+    a = torch.randn(256, 256)
+    n = max(1, round(target_s / max(_matmuls(a, 8) / 8, 1e-6)))
+    alone, shared = [], []
+    for _ in range(rounds):
+        torch.distributed.barrier(group=comm.group)
+        alone.append(_matmuls(a, n))
+        torch.distributed.barrier(group=comm.group)
+        work = torch.distributed.all_reduce(tensor, group=comm.group, async_op=True)
+        shared.append(_matmuls(a, n))
+        work.wait()
+    during = min(sent, bandwidth * statistics.median(shared))
+    lost = max(0.0, statistics.median(shared) - statistics.median(alone)) / during
+    mean = torch.tensor([lost], dtype=torch.float64)
+    torch.distributed.all_reduce(mean, group=comm.group)
+    return float(mean) / comm.world
+
+
+def _matmuls(a: torch.Tensor, n: int) -> float:
+    begin = time.perf_counter()
+    for _ in range(n):
+        torch.mm(a, a)
+    return time.perf_counter() - begin
 
 
 def _median_seconds(comm: Comm, tensor: torch.Tensor, repeats: int) -> float:
