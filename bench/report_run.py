@@ -73,7 +73,7 @@ class Settings:
     links_gbits: str = "1,10,25,unlimited"
     links_batch: int = 8
     links_views: int = 5
-    links_steps: int = 6
+    links_steps: int = 8
     links_warmup: int = 2
 
 
