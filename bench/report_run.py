@@ -198,19 +198,19 @@ def run_links(report: Report) -> None:
     config = s.links_config if native_bf16() or report.quick else "small"
     if config != s.links_config:
         log(f"links: {s.links_config} in bf16 needs native bf16; measuring small in fp32")
-    for duplex in (False, True):
-        if duplex and not veth_available():
-            log("links: no veth pair can be made here; full-duplex links skipped")
-            continue
-        result = links.links_bench(
+
+    def bench(duplex: bool) -> links.Result:
+        return links.links_bench(
             train_data(report), report.work / ("links-duplex" if duplex else "links"), config,
             links.parse_links(s.links_gbits), list(links.PLANS), 2, s.links_batch,
             s.links_views, s.links_steps, s.links_warmup, native_bf16() and not report.quick,
             log=log, duplex=duplex)
-        if duplex:
-            report.links_duplex = result
-        else:
-            report.links = result
+
+    report.links = bench(duplex=False)
+    if veth_available():
+        report.links_duplex = bench(duplex=True)
+    else:
+        log("links: no veth pair can be made here; full-duplex links skipped")
 
 
 def isolated(threads: int, fn: Callable[..., T], *args: object, **kwargs: object) -> T:

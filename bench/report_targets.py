@@ -113,8 +113,13 @@ def link_results(report: Report) -> list[links.Result]:
     return [r for r in (report.links, report.links_duplex) if r is not None]
 
 
+def fabric(result: links.Result) -> str:
+    """What the links of ``result`` were: veth pairs or a namespace's shared lo."""
+    return "full duplex" if result.duplex else "shared lo"
+
+
 def link_label(result: links.Result, gbits: float | None) -> str:
-    return links.link_name(gbits) + (" full duplex" if result.duplex else " shared lo")
+    return f"{links.link_name(gbits)} {fabric(result)}"
 
 
 def link_targets(report: Report) -> list[Target]:
@@ -128,11 +133,10 @@ def link_targets(report: Report) -> list[Target]:
 def _link_targets(r: links.Result) -> list[Target]:
     out = []
     runs = r.by_key()
-    fabric = "full duplex" if r.duplex else "shared lo"
     if (1.0, "owt") in runs and (1.0, "ddp") in runs:
         ratio = runs[(1.0, "owt")].run.samples_per_s / runs[(1.0, "ddp")].run.samples_per_s
         text, ok = status(ratio, OWT_OVER_DDP_1GBIT, "×")
-        out.append(Target(f"owt ≥ 1.7× ddp at 1 Gbit/s {fabric}, K = 2 ({r.config}, "
+        out.append(Target(f"owt ≥ 1.7× ddp at 1 Gbit/s {fabric(r)}, K = 2 ({r.config}, "
                           f"{'bf16' if r.bf16 else 'fp32'}, {r.batch}×{r.views})",
                           f"{ratio:.2f}×", text, ok))
     errors = [(row, row.probed_error if row.probed_error is not None else row.error)
@@ -142,7 +146,7 @@ def _link_targets(r: links.Result) -> list[Target]:
         worst_row, worst = max(errors, key=lambda item: abs(item[1]))
         text, ok = status(abs(worst), PREDICTION_ERROR, "", higher=False, fmt="{:.0%}")
         out.append(Target(f"cost model's step time within 20 % on every measured link, "
-                          f"{fabric} (over the link as probed)",
+                          f"{fabric(r)} (over the link as probed)",
                           f"worst {worst:+.0%} ({worst_row.plan}, "
                           f"{links.link_name(worst_row.gbits)})", text, ok))
     return out
