@@ -12,7 +12,7 @@ Beside each measured step time stands the cost model's prediction
 from the compute time of a step without communication, measured as the K ranks meet it: K
 single-process runs (``--nproc 1``, batch / K, same views and precision, one thread each, in the
 same kind of namespace) at once, sharing the cores, caches and memory bandwidth as the ranks
-do. So the model that ``--parallel auto`` trusts is itself checked. ``auto`` is told the link
+do; each step counts the slowest of them, as ranks in lockstep wait for it. So the model that ``--parallel auto`` trusts is itself checked. ``auto`` is told the link
 (``--link-gbps G --link-latency-us L``), except for the unlimited one, where the trainer probes
 it.
 
@@ -49,7 +49,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -201,7 +201,7 @@ def probe(gbits: float | None, megabytes: float = 64, reps: int = 3,
                                               gbits)]
         else:
             port = _port()
-            cmds = [node.wrap(["env", f"GLOO_SOCKET_IFNAME={node.ifname}", *me, "--probe-rank",
+            cmds = [node.wrap([*me, "--probe-rank",
                                f"{rank},{port},{nbytes},{reps},{nodes[0].address},{out}"])
                     for rank, node in enumerate(nodes)]
         try:
@@ -273,10 +273,10 @@ def measure(data: Path, work: Path, config: str, plan: str, nproc: int, batch: i
         port = _port()
 
         def wrap(cmd: list[str]) -> list[list[str]]:
-            return [node.wrap(["env", f"GLOO_SOCKET_IFNAME={node.ifname}", cmd[0], "-m",
-                               "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
-                               "--node-rank", str(rank), "--master-addr", nodes[0].address,
-                               "--master-port", str(port), *strip_launch_flags(cmd[1:])])
+            return [node.wrap([cmd[0], "-m", "torch.distributed.run", "--nnodes", "2",
+                               "--nproc-per-node", "1", "--node-rank", str(rank),
+                               "--master-addr", nodes[0].address, "--master-port", str(port),
+                               *strip_launch_flags(cmd[1:])])
                     for rank, node in enumerate(nodes)]
     run = throughput.measure(data, work, config, plan, nproc, batch, views, steps, warmup, bf16,
                              "cpu", extra=extra or [], tag=f"{tag}-{link}", wrap=wrap)
@@ -288,15 +288,15 @@ def measure_compute(data: Path, work: Path, config: str, nproc: int, batch: int,
                     steps: int, warmup: int, bf16: bool) -> throughput.Run:
     """Compute without communication, as the K ranks meet it: ``nproc`` single-process runs of
     batch / K at once (one thread each, each in an unlimited namespace), so that they share
-    the cores, caches and memory bandwidth as the ranks do. Their step times are pooled."""
+    the cores, caches and memory bandwidth as the ranks do. Ranks in lockstep wait for the
+    slowest at every step, so each step's time is the slowest run's."""
     with ThreadPoolExecutor(nproc) as pool:
         runs = list(pool.map(
             lambda i: measure(data, work, config, "ddp", 1, batch // nproc, views, steps, warmup,
                               bf16, None, tag=f"-compute{i}")[0], range(nproc)))
-    first = runs[0]
-    first.step_times = [t for r in runs for t in r.step_times]
-    first.command = f"{nproc} at once: {first.command}"
-    return first
+    slowest = [max(times) for times in zip(*(r.step_times for r in runs), strict=True)]
+    return replace(runs[0], step_times=slowest,
+                   command=f"{nproc} at once, each step the slowest: {runs[0].command}")
 
 
 def auto_flags(gbits: float | None, latency_s: float) -> list[str]:
@@ -364,7 +364,8 @@ class Result:
                 f"global batch {self.batch} × {self.views} views; median of {timed} steps after "
                 f"{self.warmup} warm-up steps; compute without communication "
                 f"{self.compute.seconds:.3f} s per step ({self.nproc} single processes of batch "
-                f"{self.compute.batch} at once, sharing the cores as the ranks do)")
+                f"{self.compute.batch} at once, sharing the cores as the ranks do; each step "
+                f"the slowest one's, as ranks in lockstep wait for it)")
 
     def to_json(self) -> dict:
         def row(r: Row) -> dict:
@@ -400,8 +401,8 @@ def predict(cost, result_args: dict, plan: str, gbits: float | None, probe_: Pro
         link = cost.Link(bandwidth=probe_.per_rank_bytes_s, latency=probe_.latency_s)
     else:
         link = cost.Link.from_gbits(gbits, latency_s=probe_.latency_s)
-    if probe_.cpu_per_byte:  # both: what the traffic takes from the compute, as probed
-        link = cost.Link(link.bandwidth, link.latency, probe_.cpu_per_byte)
+    # both: what the traffic takes from the compute, as probed
+    link = replace(link, cpu_per_byte=probe_.cpu_per_byte)
     try:
         return float(cost.predict_step(plan=plan, link=link, compute_s=compute_s,
                                        **result_args))
@@ -430,8 +431,7 @@ def links_bench(data: Path, work: Path, config: str, links: list[float | None],
             log(f"probe {link_name(gbits)}{' (veth pair)' * duplex}")
             p = probe(gbits, probe_mb, nodes=nodes)
             if latency_us is not None:
-                p = Probe(p.gbits, p.nbytes, p.large_s, 2 * latency_us * 1e-6, p.duplex,
-                          p.cpu_per_byte)
+                p = replace(p, small_s=2 * latency_us * 1e-6)
             result.probes.append(p)
             for plan in plans:
                 flags = auto_flags(gbits, p.latency_s) if plan == "auto" else []

@@ -100,8 +100,10 @@ class Node:
     address: str
 
     def wrap(self, cmd: list[str]) -> list[str]:
-        """``cmd`` run inside this node's namespace."""
-        return ["ip", "netns", "exec", self.netns, *cmd]
+        """``cmd`` run inside this node's namespace, gloo told to use the veth end (it would
+        otherwise pick the interface of the host name, which the namespace lacks)."""
+        return ["ip", "netns", "exec", self.netns, "env", f"GLOO_SOCKET_IFNAME={self.ifname}",
+                *cmd]
 
 
 def veth_script(nodes: tuple[Node, Node], gbits: float | None) -> list[list[str]]:

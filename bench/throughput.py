@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -115,10 +116,17 @@ def measure(data: Path, work: Path, config: str, strategy: str, nproc: int, batc
 
 def run_all(cmds: list[list[str]], env: dict[str, str]) -> str:
     """Run ``cmds`` at once and wait for all; their stderr, joined. One that fails raises with
-    its command line and the end of its stderr."""
-    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env=env) for c in cmds]
-    errs = [p.communicate()[1] for p in procs]
+    its command line and the end of its stderr. Each writes its stderr to a file of its own:
+    pipes read one after the other would stall a later process that fills its pipe."""
+    with tempfile.TemporaryDirectory(prefix="parvox-run-") as tmp:
+        logs = [Path(tmp) / f"{i}.err" for i in range(len(cmds))]
+        with ExitStack() as files:
+            procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, env=env,
+                                      stderr=files.enter_context(open(log, "w")))
+                     for c, log in zip(cmds, logs, strict=True)]
+            for proc in procs:
+                proc.wait()
+        errs = [log.read_text(errors="replace") for log in logs]
     for c, p, err in zip(cmds, procs, errs, strict=True):
         if p.returncode:
             raise RuntimeError(f"{shlex.join(c)} failed ({p.returncode}):\n{err[-3000:]}")

@@ -419,7 +419,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if gbps <= 0 or latency < 0:
         raise ParvoxError("--link-gbps must be positive and --link-latency-us at least 0")
     report = plan_report(create_model(args.config), args.parallel, args.nproc, args.batch,
-                         args.views, Link.from_gbits(gbps, latency * 1e-6), args.bf16)
+                         args.views, Link.from_gbits(gbps, latency * 1e-6), args.bf16,
+                         name=args.config)
     print(format_plan(report))
     if args.json:
         write_json(args.json, report)

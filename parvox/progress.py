@@ -20,10 +20,12 @@ def progress(items: Iterable[T], *, desc: str, unit: str = "it", total: int | No
                 mininterval=0.5, smoothing=0.1)
 
 
-def progress_bar(total: int, *, desc: str, unit: str = "it", enabled: bool = True) -> tqdm:
-    """A manual progress bar (call ``update(n)``) on stderr with rate and ETA."""
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
-                mininterval=0.5, smoothing=0.1, disable=not enabled)
+def progress_bar(total: int, *, desc: str, unit: str = "it", enabled: bool = True,
+                 initial: int = 0) -> tqdm:
+    """A manual progress bar (call ``update(n)``) on stderr with rate and ETA, starting at
+    ``initial`` done (a resumed run: its rate and ETA count only the work of this run)."""
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr,
+                dynamic_ncols=True, mininterval=0.5, smoothing=0.1, disable=not enabled)
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

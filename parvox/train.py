@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +176,8 @@ def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: t
     if cfg.link_gbps is None:
         link = probe_link(comm)
     else:  # the given link; what its traffic takes from the compute is still measured
-        given = Link.from_gbits(cfg.link_gbps, cfg.link_latency_us * 1e-6)
-        link = Link(given.bandwidth, given.latency, overlap_cost(comm, given.bandwidth))
+        link = Link.from_gbits(cfg.link_gbps, cfg.link_latency_us * 1e-6)
+        link = replace(link, cpu_per_byte=overlap_cost(comm, link.bandwidth))
     views = max(1, round(sum(cfg.views) / 2))
     work = Workload(comm.world, cfg.batch, views,
                     activation_bytes=2 if cfg.autocast_bf16 else dtype.itemsize)
@@ -367,8 +367,7 @@ def _loop(s: _Session, loader: DataLoader, begin: float, show_progress: bool) ->
     cfg = s.cfg
     s.model.train()
     with StopRequest() as stopper, progress_bar(cfg.steps, desc="train", unit="step",
-                                                 enabled=show_progress) as bar:
-        bar.update(s.start)
+                                                 enabled=show_progress, initial=s.start) as bar:
         tick = time.perf_counter()
         for batch in loader:
             step = int(batch["step"])

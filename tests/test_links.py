@@ -3,6 +3,7 @@ network namespace (skipped where the namespace cannot be made: needs root, unsha
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import subprocess
 import sys
@@ -64,16 +65,19 @@ def test_predictions_call_the_cost_model(monkeypatch: pytest.MonkeyPatch) -> Non
     table's columns for a row with and without a prediction."""
     calls = []
 
+    @dataclasses.dataclass(frozen=True)
     class Link:
-        def __init__(self, bandwidth: float, latency: float) -> None:
-            self.bandwidth, self.latency = bandwidth, latency
+        bandwidth: float
+        latency: float = 0.0
+        cpu_per_byte: float = 0.0
 
         @classmethod
         def from_gbits(cls, gbits: float, latency_s: float = 0.0) -> Link:
             return cls(gbits * 1e9 / 8, latency_s)
 
     def predict_step(config, plan, nproc, batch, views, link, compute_s, bf16=False):
-        calls.append((config, plan, nproc, batch, views, link.bandwidth, link.latency, bf16))
+        calls.append((config, plan, nproc, batch, views, link.bandwidth, link.latency,
+                      link.cpu_per_byte, bf16))
         return compute_s + 1e6 / link.bandwidth
 
     import parvox.parallel
@@ -83,12 +87,13 @@ def test_predictions_call_the_cost_model(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(parvox.parallel, "cost", fake, raising=False)
     cost = links.cost_model()
     assert cost is fake
-    probe = links.Probe(1.0, 64_000_000, 1.0, 2e-4)  # 64 MB/s per rank, 100 µs
+    probe = links.Probe(1.0, 64_000_000, 1.0, 2e-4, cpu_per_byte=1e-9)  # 64 MB/s/rank, 100 µs
     args = {"config": "tiny", "nproc": 2, "batch": 8, "views": 2, "bf16": False}
     nominal = links.predict(cost, args, "owt", 1.0, probe, 0.5, probed=False)
     probed = links.predict(cost, args, "owt", 1.0, probe, 0.5, probed=True)
     assert nominal == pytest.approx(0.5 + 1e6 / 125e6) and probed == pytest.approx(0.5 + 1 / 64)
-    assert calls[0] == ("tiny", "owt", 2, 8, 2, 125e6, pytest.approx(1e-4), False)
+    assert calls[0] == ("tiny", "owt", 2, 8, 2, 125e6, pytest.approx(1e-4), 1e-9, False)
+    assert calls[1] == ("tiny", "owt", 2, 8, 2, 64e6, pytest.approx(1e-4), 1e-9, False)
     assert links.predict(cost, args, "owt", None, probe, 0.5, probed=False) is None
     assert links.predict(None, args, "owt", 1.0, probe, 0.5, probed=True) is None
 
@@ -134,7 +139,9 @@ def test_veth_script_limits_each_end_of_the_pair() -> None:
         assert f"ip -n {node.netns} addr add {node.address}/24 dev {node.ifname}" in steps
     assert not any(step.startswith("tc ") for step in
                    (" ".join(s) for s in veth_script(nodes, None)))
-    assert nodes[1].wrap(["true"]) == ["ip", "netns", "exec", "nb", "true"]
+    # gloo must use the veth end: the host name's interface is not in the namespace
+    assert nodes[1].wrap(["true"]) == ["ip", "netns", "exec", "nb", "env",
+                                       "GLOO_SOCKET_IFNAME=vb", "true"]
 
 
 @pytest.mark.slow
@@ -156,3 +163,20 @@ def test_one_owt_step_over_a_full_duplex_1_gbit_pair(tmp_path: Path) -> None:
                           capture_output=True).returncode != 0  # removed on exit
     assert len(run.step_times) == 1 and run.comm["world_size"] == 2 and run.bytes_sent > 0
     assert run.command.count("ip netns exec") == 2 and "--master-addr 10.77.0.1" in run.command
+
+
+def test_run_all_lets_waiting_processes_write_much_to_stderr(tmp_path: Path) -> None:
+    """Two commands that wait on each other (as two torchrun nodes do), the second writing
+    more than a pipe holds before it signals: reading the first's stderr to its end before the
+    second's would deadlock them."""
+    flag = tmp_path / "flag"
+    waiter = [sys.executable, "-c", "import pathlib, sys, time\n"
+              f"p = pathlib.Path({str(flag)!r})\n"
+              "for _ in range(300):\n    if p.exists(): break\n    time.sleep(0.05)\n"
+              "else:\n    sys.exit('timed out')\nsys.stderr.write('first done')"]
+    writer = [sys.executable, "-c", "import pathlib, sys\nsys.stderr.write('x' * 300_000)\n"
+              f"pathlib.Path({str(flag)!r}).touch()"]
+    err = throughput.run_all([waiter, writer], {"PATH": "/usr/bin:/bin"})
+    assert "first done" in err and err.count("x") == 300_000
+    with pytest.raises(RuntimeError, match="failed \\(3\\)"):
+        throughput.run_all([[sys.executable, "-c", "import sys; sys.exit(3)"]], {})

@@ -172,11 +172,12 @@ def test_measured_bytes_match_the_plan(data: Path, tmp_path: Path, strategy: str
     out = tmp_path / "run"
     parvox_train(data, out, "--parallel", strategy, "--nproc", "2", "--views", "2-2", steps=1)
     measured = json.loads((out / "comm.json").read_text())["bytes_per_rank_per_step"]
-    plan = json.loads(subprocess.run(
+    shown = subprocess.run(
         [sys.executable, "-m", "parvox", "plan", "--config", "tiny", "--parallel", strategy,
          "--nproc", "2", "--batch", "4", "--views", "2", "--json", str(tmp_path / "plan.json")],
-        capture_output=True, text=True, check=True).stdout and
-        (tmp_path / "plan.json").read_text())
+        capture_output=True, text=True, check=True).stdout
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["config"] == "tiny" and f"\ntiny, {strategy}, K=2, batch 4 x 2 views" in shown
     assert measured == pytest.approx(plan["bytes_per_rank_per_step"], rel=1e-9)
     if strategy != "ddp":
         assert measured < plan["ddp_bytes_per_rank_per_step"]

@@ -28,6 +28,7 @@ from parvox.parallel.comm import Comm
 from parvox.parallel.cost import (
     Link,
     choose_styles,
+    layer_shapes,
     overlap_cost,
     predict,
     predict_step,
@@ -145,6 +146,38 @@ def test_hidden_traffic_costs_what_it_takes_from_the_compute() -> None:
     # more traffic than backward: 0.2 s hidden (200 MB at 1 GB/s), the rest exposed
     big = {"fc": StyleCost(300e6, 0, 0.0, 0.0, overlappable=300e6)}
     assert predict(big, costly, 0.3).step_s == pytest.approx(0.3 + 0.1 + 200e6 * 2e-9)
+
+
+def test_gradients_hide_only_behind_the_backward_left_once_they_are_ready() -> None:
+    """On a 1 GB/s link behind 0.6 s of backward (compute 0.9 s): 0.3 s of gradients ready at
+    the start hide; ready at 0.8 only 0.12 s of them hide; two ready at 0.5 queue one after the
+    other (0.3 s left: 0.2 + 0.1 hide, 0.1 exposed); overlapped chunks hide only behind their
+    own layer's compute (10 % of the step: 0.09 s)."""
+    link, compute = Link(1e9, 0.0), 0.9
+
+    def step(*costs: StyleCost) -> float:
+        return predict({f"l{i}": c for i, c in enumerate(costs)}, link, compute).step_s
+
+    assert step(StyleCost(3e8, 0, 0, 0, overlappable=3e8)) == pytest.approx(0.9)
+    assert step(StyleCost(3e8, 0, 0, 0, overlappable=3e8, ready=0.8)) \
+        == pytest.approx(0.9 + 0.3 - 0.12)
+    pair = [StyleCost(2e8, 0, 0, 0, overlappable=2e8, ready=0.5)] * 2
+    assert step(*pair) == pytest.approx(0.9 + 0.1)
+    assert step(StyleCost(2e8, 0, 0, 0, overlappable=2e8, within=0.1)) \
+        == pytest.approx(0.9 + 0.2 - 0.09)
+
+
+def test_layers_are_placed_in_the_step_by_their_calls() -> None:
+    """``share`` sums to 1 over the layers; the first encoder conv's gradients are complete
+    only at the end of the backward, the last decoder conv's first; the gates run after the
+    encoder FC (every view), so their gradients are complete before its."""
+    shapes = layer_shapes(create_model("tiny"), 3)
+    assert sum(s.share for s in shapes.values()) == pytest.approx(1.0)
+    names = list(shapes)
+    assert shapes[names[0]].ready == 1.0
+    assert shapes[names[-1]].ready == min(s.ready for s in shapes.values()) > 0
+    assert shapes["recurrent.fc_gates"].ready < shapes["encoder.fc"].ready < 1.0
+    assert shapes["encoder.fc"].share < 0.05  # an FC is little compute
 
 
 def test_style_bytes_are_the_ring_formulas() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from parvox.data.sampling import StepBatches, step_indices
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import evaluate, report_table
 from parvox.metrics import fscore, iou
+from parvox.progress import progress_bar
 from parvox.train import TrainConfig, learning_rate, train
 
 
@@ -232,3 +234,13 @@ def test_bf16_autocast_trains_with_fp32_weights(data: Path, tmp_path: Path,
     assert all(t.dtype == torch.float32 for t in state.values())
     with pytest.raises(ParvoxError, match="bf16"):
         TrainConfig(config="tiny", data="d", out="o", dtype="float64", autocast_bf16=True)
+
+
+def test_a_resumed_runs_progress_bar_rates_only_its_own_steps() -> None:
+    """A run resumed at step 900 of 1000 that has done one step in 0.6 s runs at ~1.7 steps/s,
+    not at 900 steps in 0.6 s (which would promise the remaining 99 steps in a blink)."""
+    with progress_bar(1000, desc="train", unit="step", initial=900) as bar:
+        time.sleep(0.6)
+        bar.update(1)
+        rate = bar.format_dict["rate"]
+        assert bar.n == 901 and rate is not None and 0.5 < rate < 3

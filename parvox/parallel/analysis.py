@@ -67,13 +67,14 @@ def is_model_parallel(style: str) -> bool:
 
 def plan_report(model: nn.Module, strategy: str, nproc: int, batch: int, views: int,
                 link: Link | None = None, bf16: bool = False,
-                compute_s: float = 0.0) -> dict[str, object]:
-    """The JSON of ``parvox plan``: layers, bytes for the plan and for ``ddp``, memory per
-    rank and, with a ``link``, the predicted communication seconds of a step."""
+                compute_s: float = 0.0, name: str = "custom") -> dict[str, object]:
+    """The JSON of ``parvox plan`` for the model config ``name``: layers, bytes for the plan
+    and for ``ddp``, memory per rank and, with a ``link``, the predicted communication seconds
+    of a step."""
     layers = plan_costs(model, strategy, nproc, batch, views, link, bf16)
     ddp = plan_costs(model, "ddp", nproc, batch, views, link, bf16)
     report: dict[str, object] = {
-        "config": getattr(model.config, "name", None), "strategy": strategy, "nproc": nproc,
+        "config": name, "strategy": strategy, "nproc": nproc,
         "batch": batch, "views": views, "layers": [asdict(layer) for layer in layers],
         "params": sum(layer.params for layer in layers),
         "model_parallel_params": sum(x.params for x in layers if is_model_parallel(x.strategy)),

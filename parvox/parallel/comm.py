@@ -160,8 +160,7 @@ def gather_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
     nbytes = x.numel() * x.element_size()
     comm.ledger.record("all_gather", label, (comm.world - 1) * nbytes)
     out = _ALL_GATHER_AUTOGRAD(x, gather_dim=0, group=comm.group)
-    return count_backward(out, comm, "reduce_scatter", label,
-                           (comm.world - 1) / comm.world * comm.world * nbytes)
+    return count_backward(out, comm, "reduce_scatter", label, (comm.world - 1) * nbytes)
 
 
 def exchange_rows(x: Tensor, comm: Comm, label: str) -> Tensor:

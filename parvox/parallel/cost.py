@@ -6,9 +6,12 @@ A step's time on K ranks is predicted as ``compute + exposed communication``:
   in one process) or left out when only the choice between styles matters;
 * each layer's traffic takes ``bytes / bandwidth + messages x latency`` on the link
   (:class:`Link`), with the styles' bytes and messages of :mod:`parvox.parallel.plans`;
-* traffic that can run behind computation (DDP's gradient buckets during backward, the
-  overlapped FC chunks) hides up to the backward compute time, two thirds of ``compute``
-  (:data:`~parvox.parallel.plans.TRAIN_FLOP_FACTOR`); the rest is exposed.
+* traffic that can run behind computation hides behind the compute it overlaps; the rest is
+  exposed. DDP's gradients queue on the link once the backward (two thirds of ``compute``,
+  :data:`~parvox.parallel.plans.TRAIN_FLOP_FACTOR`) has completed them, one transfer at a time,
+  so the FC gradients, complete only when the backward is back in the encoder, have little
+  compute left to hide behind; the overlapped FC chunks hide behind their own layer's compute;
+* on gloo the hidden traffic still takes ``Link.cpu_per_byte`` of compute per byte.
 
 ``auto`` (:func:`choose_styles`) prices every assignment of the accepted styles to the layers
 that have a choice (the FCs) and keeps the fastest. The link is probed at the start of a run
@@ -20,7 +23,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -87,10 +90,11 @@ def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
     model: nothing is computed, whatever the model's size, device and dtype."""
     twin = _meta_twin(model)
     stats: dict[str, dict[str, float]] = {}
+    calls: list[tuple[str, float]] = []
     handles = []
     for name, module in twin.named_modules():
         if isinstance(module, _PARAMETRIC):
-            handles.append(module.register_forward_hook(_recorder(stats, name)))
+            handles.append(module.register_forward_hook(_recorder(stats, calls, name)))
     size = model.config.image_size
     param = next(twin.parameters())
     try:
@@ -99,6 +103,8 @@ def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
     finally:
         for handle in handles:
             handle.remove()
+    total = sum(macs for _, macs in calls) or 1.0
+    ready = _ready(calls)
     shapes = {}
     for name in parametric_modules(model):
         module, entry = model.get_submodule(name), stats.get(name, {})
@@ -106,8 +112,21 @@ def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
         shapes[name] = LayerShape(
             name, type(module).__name__, sum(p.numel() for p in module.parameters(False)),
             entry.get("macs", 0.0), entry.get("out", 0.0), entry.get("rows", 0.0),
-            module.in_features if linear else 0, module.out_features if linear else 0)
+            module.in_features if linear else 0, module.out_features if linear else 0,
+            share=entry.get("macs", 0.0) / total, ready=ready.get(name, 1.0))
     return shapes
+
+
+def _ready(calls: list[tuple[str, float]]) -> dict[str, float]:
+    """Per layer, the fraction of the backward's multiply-accumulates done when its gradients
+    are complete: the backward runs ``calls`` (forward order) in reverse and completes a
+    layer's gradients at its first call."""
+    total = sum(macs for _, macs in calls) or 1.0
+    ready, after = {}, total
+    for name, macs in calls:
+        ready.setdefault(name, after / total)
+        after -= macs
+    return ready
 
 
 def _meta_twin(model: nn.Module) -> nn.Module:
@@ -121,10 +140,12 @@ def _meta_twin(model: nn.Module) -> nn.Module:
         return model
 
 
-def _recorder(stats: dict[str, dict[str, float]], name: str):
+def _recorder(stats: dict[str, dict[str, float]], calls: list[tuple[str, float]], name: str):
     def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
         entry = stats.setdefault(name, {"macs": 0.0, "out": 0.0, "rows": 0.0})
-        entry["macs"] += _macs(module, args[0], out)
+        macs = _macs(module, args[0], out)
+        entry["macs"] += macs
+        calls.append((name, macs))
         entry["out"] += out.numel()
         if isinstance(module, nn.Linear):
             entry["rows"] += out.numel() // module.out_features
@@ -152,14 +173,31 @@ class Prediction:
 
 
 def predict(costs: dict[str, StyleCost], link: Link, compute_s: float) -> Prediction:
-    """Step time of a plan's costs on ``link`` with ``compute_s`` of computation: the traffic
-    hidden behind the backward is not free but costs ``link.cpu_per_byte`` per byte."""
+    """Step time of a plan's costs on ``link`` with ``compute_s`` of computation. Overlappable
+    traffic hides behind the compute it can overlap (:class:`~parvox.parallel.plans.StyleCost`:
+    its own layer's, or the backward's from when it is ready), and what hides is not free but
+    costs ``link.cpu_per_byte`` per byte."""
     comm = sum(link.seconds(c.bytes_sent, c.messages) for c in costs.values())
-    hideable = sum(c.overlappable / link.bandwidth for c in costs.values())
+    own = [c for c in costs.values() if c.overlappable and c.within is not None]
+    queued = [c for c in costs.values() if c.overlappable and c.within is None]
+    hidden = sum(min(c.overlappable / link.bandwidth, c.within * compute_s) for c in own)
     backward = compute_s * (TRAIN_FLOP_FACTOR - 1) / TRAIN_FLOP_FACTOR
-    hidden = min(hideable, backward)
-    stolen = hidden * link.bandwidth * link.cpu_per_byte if hidden else 0.0
+    hidden += hidden_behind_backward(queued, link, backward)
+    stolen = hidden * link.bandwidth * link.cpu_per_byte
     return Prediction(compute_s, comm, comm - hidden + stolen)
+
+
+def hidden_behind_backward(costs: list[StyleCost], link: Link, backward_s: float) -> float:
+    """Seconds of ``costs``' overlappable traffic that run during a backward of ``backward_s``:
+    each cost's bytes join the link's queue at ``ready x backward_s`` and the link sends one
+    transfer at a time, in the order they became ready (as DDP's buckets go); what is still
+    queued when the backward ends is exposed."""
+    end = total = 0.0
+    for cost in sorted(costs, key=lambda c: c.ready):
+        seconds = cost.overlappable / link.bandwidth
+        end = max(end, cost.ready * backward_s) + seconds
+        total += seconds
+    return total - max(0.0, end - backward_s)
 
 
 def resolve_styles(model: nn.Module, plan: str, work: Workload | None = None,
@@ -230,10 +268,10 @@ def probe_link(comm: Comm, repeats: int = 5) -> Link:
     steps = 2 * (comm.world - 1)
     latency = lat / steps
     bandwidth = sent / max(big - steps * latency, 1e-9)
-    cpu = overlap_cost(comm, bandwidth)
-    agreed = torch.tensor([bandwidth, latency, cpu], dtype=torch.float64)
+    agreed = torch.tensor([bandwidth, latency], dtype=torch.float64)
     torch.distributed.broadcast(agreed, src=comm.global_rank(0), group=comm.group)
-    return Link(*(float(x) for x in agreed))
+    link = Link(float(agreed[0]), float(agreed[1]))
+    return replace(link, cpu_per_byte=overlap_cost(comm, link.bandwidth))  # the same on all
 
 
 def overlap_cost(comm: Comm, bandwidth: float, rounds: int = 3,

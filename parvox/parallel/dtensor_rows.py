@@ -54,13 +54,13 @@ def gather_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
 
 
 def exchange_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
-    """(K·n, s) of this rank's shard -> (K·n, s) with block j = shard j of this rank's samples
-    (the layout of :func:`parvox.parallel.comm.exchange_rows`): ``Shard(1)`` -> ``Shard(0)``."""
+    """(K·n, s) of this rank's shard of every row -> (n, K·s), this rank's rows with every
+    shard's columns in order: ``Shard(1)`` -> ``Shard(0)``."""
     if comm.world == 1:
         return x
     x = x.contiguous()
     mesh = mesh_of(comm, x.device.type)
-    k, n, s = comm.world, x.shape[0] // comm.world, x.shape[1]
+    k = comm.world
     nbytes = x.numel() * x.element_size()
     # all-to-all: (K-1)/K of the block; the CPU fallback all-gathers the whole block
     sent = (k - 1) * nbytes if x.device.type == "cpu" else (k - 1) / k * nbytes
@@ -68,5 +68,4 @@ def exchange_rows(x: Tensor, comm: Comm, label: str) -> Tensor:
     comm.ledger.record(kind, label, sent)
     out = DTensor.from_local(x, mesh, [Shard(1)], run_check=False) \
         .redistribute(mesh, [Shard(0)]).to_local()  # (n, K·s), columns in global order
-    out = count_backward(out, comm, kind, label, sent)
-    return out.reshape(n, k, s).transpose(0, 1).reshape(k * n, s)
+    return count_backward(out, comm, kind, label, sent)

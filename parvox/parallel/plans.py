@@ -46,7 +46,10 @@ class LayerShape:
     """What a cost needs of one parametric module, measured on one sample of ``views`` views.
 
     ``rows`` counts the FC's input rows per sample (V for the encoder FC and the gates) and
-    ``in_width``/``out_width`` its features; for convs they are 0.
+    ``in_width``/``out_width`` its features; for convs they are 0. ``share`` and ``ready`` place
+    the layer in the step's compute, in multiply-accumulates: the backward runs the forward's
+    calls in reverse, so a layer's gradients are complete once the backward is back at its
+    first call (a decoder conv's early, the first encoder conv's at the very end).
     """
 
     name: str
@@ -57,6 +60,8 @@ class LayerShape:
     rows: float = 0.0
     in_width: int = 0
     out_width: int = 0
+    share: float = 0.0  # this layer's fraction of the model's multiply-accumulates
+    ready: float = 0.0  # fraction of the backward done when its gradients are complete
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,20 @@ class Workload:
 class StyleCost:
     """Per rank per step: bytes sent, messages (each pays the link latency once), FLOPs,
     memory held for training (parameters, gradients, Adam moments), and the part of the
-    traffic that can hide behind computation (``overlappable`` bytes)."""
+    traffic that can hide behind computation (``overlappable`` bytes).
+
+    Overlappable bytes wait on the link behind the backward from ``ready`` (the fraction of
+    the backward done when they can start: DDP's gradients once complete), or with ``within``
+    set they hide behind that fraction of the step's compute instead (the overlapped FC chunks:
+    the layer's own compute)."""
 
     bytes_sent: float
     messages: float
     flops: float
     memory_bytes: float
     overlappable: float = 0.0
+    ready: float = 0.0
+    within: float | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,8 @@ class Replicated(Style):
         sent = 2 * (k - 1) / k * grad if k > 1 else 0.0
         messages = 2 * (k - 1) * grad / DDP_BUCKET_BYTES  # a ring all-reduce per bucket
         return StyleCost(sent, messages, _compute(layer, work),
-                         layer.params * TRAINING_BYTES_PER_PARAM, overlappable=sent)
+                         layer.params * TRAINING_BYTES_PER_PARAM, overlappable=sent,
+                         ready=layer.ready)
 
 
 def _set_submodule(model: nn.Module, name: str, module: nn.Module) -> None:
@@ -187,10 +200,11 @@ class RowShardedOverlap(RowSharded):
         base = super().cost(layer, work)
         k = work.nproc
         # K broadcasts + K gathers forward, K scatters + K reduces backward; everything but the
-        # first chunk's broadcast and the last chunk's return can hide behind a chunk's compute
+        # first chunk's broadcast and the last chunk's return can hide behind a chunk's compute,
+        # that is behind this layer's own forward and backward
         hidden = base.bytes_sent * (k - 1) / k if k > 1 else 0.0
         return StyleCost(base.bytes_sent, 4 * k if k > 1 else 0, base.flops, base.memory_bytes,
-                         overlappable=hidden)
+                         overlappable=hidden, within=layer.share)
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,24 @@ def _dtensor(name: str):
     return call
 
 
-#: Scheme (a)'s collectives: torch's functional collectives with autograd (``"torch"``), the
-#: hand-written autograd functions of :mod:`parvox.parallel.comm` (``"parvox"``) and DTensor
-#: redistributions (``"dtensor"``, :mod:`parvox.parallel.dtensor_rows`), kept to test and time
-#: one against the others.
-COLLECTIVES = {"torch": (gather_rows, exchange_rows),
-               "parvox": (GatherRows.apply, ExchangeRows.apply),
+def _in_columns(exchange):
+    """``exchange`` (blocks (K·n, s) -> block j from rank j) returning this rank's rows with
+    every shard's columns in order, (n, K·s), as DTensor's ``Shard(1)`` -> ``Shard(0)`` does."""
+
+    def call(x: Tensor, comm: Comm, label: str) -> Tensor:
+        (out,) = _split_shards(exchange(x, comm, label), comm.world, [x.shape[1]])
+        return out
+
+    return call
+
+
+#: Scheme (a)'s collectives, each a gather ((n, F) per rank -> (K·n, F)) and an exchange
+#: (this rank's shard of every row, (K·n, s) -> its own rows' full outputs, (n, K·s)): torch's
+#: functional collectives with autograd (``"torch"``), the hand-written autograd functions of
+#: :mod:`parvox.parallel.comm` (``"parvox"``) and DTensor redistributions (``"dtensor"``,
+#: :mod:`parvox.parallel.dtensor_rows`), kept to test and time one against the others.
+COLLECTIVES = {"torch": (gather_rows, _in_columns(exchange_rows)),
+               "parvox": (GatherRows.apply, _in_columns(ExchangeRows.apply)),
                "dtensor": (_dtensor("gather_rows"), _dtensor("exchange_rows"))}
 
 
@@ -101,9 +113,8 @@ class ShardedFC(nn.Module):
                                       self.weight, self.bias)
         else:
             gathered = self.gather(flat, self.comm, self.label)  # (K·n, in)
-            received = self.exchange(F.linear(gathered, self.weight, self.bias), self.comm,
-                                     self.label)  # block j: shard j, (K·n, s)
-            (out,) = _split_shards(received, self.comm.world, [self.shard])
+            out = self.exchange(F.linear(gathered, self.weight, self.bias), self.comm,
+                                self.label)  # (n, out)
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
