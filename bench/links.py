@@ -12,9 +12,9 @@ Beside each measured step time stands the cost model's prediction
 from the compute time of a step without communication, measured as the K ranks meet it: K
 single-process runs (``--nproc 1``, batch / K, same views and precision, one thread each, in the
 same kind of namespace) at once, sharing the cores, caches and memory bandwidth as the ranks
-do; each step counts the slowest of them, as ranks in lockstep wait for it. So the model that ``--parallel auto`` trusts is itself checked. ``auto`` is told the link
-(``--link-gbps G --link-latency-us L``), except for the unlimited one, where the trainer probes
-it.
+do; each step counts the slowest of them, as ranks in lockstep wait for it. So the model that
+``--parallel auto`` trusts is itself checked. ``auto`` is told the link (``--link-gbps G
+--link-latency-us L``), except for the unlimited one, where the trainer probes it.
 
 Before the runs on a link, a probe (two gloo ranks in the same kind of namespace) measures what
 the link really gives: an all-reduce of ``--probe-mb`` MB (bandwidth per rank, and summed over

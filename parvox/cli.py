@@ -340,15 +340,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _launch_ranks(args: argparse.Namespace, cfg: TrainConfig) -> int:
-    from parvox.parallel.launch import launch_local, strip_launch_flags
+    from parvox.parallel.launch import LaunchStopped, launch_local, strip_launch_flags
 
     if cfg.batch % args.nproc:
         raise ParvoxError(f"--batch {cfg.batch} is not divisible by --nproc {args.nproc}")
     argv = strip_launch_flags(sys.argv[1:] if args.argv is None else args.argv)
     if args.max_restarts > 0 and "--resume" not in argv:
         argv.append("--resume")  # a restarted group continues from the latest checkpoint
-    launch_local(args.nproc, argv, args.max_restarts)
+    before = _latest_step(cfg.out)
+    try:
+        launch_local(args.nproc, argv, args.max_restarts)
+    except LaunchStopped as stop:
+        after = _latest_step(cfg.out)
+        if after is None or after == before:
+            raise ParvoxError(f"stopped by {stop.signal} before the ranks wrote a checkpoint "
+                              f"in {cfg.out}") from None
+        print(f"parvox: stopped by {stop.signal}; {cfg.out} has a checkpoint at step {after} "
+              "(add --resume to continue)", file=sys.stderr)
     return 0
+
+
+def _latest_step(run: str | os.PathLike[str]) -> int | None:
+    from parvox.checkpoint import list_checkpoints
+
+    steps = [step for step, _ in list_checkpoints(run)]
+    return max(steps) if steps else None
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -333,7 +333,8 @@ def _open_session(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool
     model.attach_optimizer(optimizer)
     start = _restore(cfg, model, optimizer) if resume and list_checkpoints(cfg.out) else 0
     loader = DataLoader(StepBatches(dataset, cfg.batch, cfg.seed, dims.rank, dims.world),
-                        batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers)
+                        batch_size=None, sampler=range(start, cfg.steps), num_workers=cfg.workers,
+                        worker_init_fn=_ignore_stop_signals)
     meta = _meta(cfg, model.module) | {"world_size": dims.world, "styles": model.styles}
     session = _Session(cfg, dims, comm, model, optimizer, dtype, start, meta)
     if dims.is_main:
@@ -448,6 +449,15 @@ class StopRequest:
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """In a loader worker: leave SIGTERM and SIGINT to the training process. torchrun stops a
+    rank with ``killpg`` and a terminal's Ctrl-C reaches its whole process group, so the
+    workers get them too; dying there would kill the step the training process is finishing
+    before its last checkpoint (the loader then raises "worker killed by signal")."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _stop_wanted(cfg: TrainConfig, begin: float, comm: Comm, stopper: StopRequest) -> bool:

@@ -280,3 +280,28 @@ def test_sigkilled_rank_restarts_from_checkpoint_and_finishes_identically(
     assert steps.count(1) == 1 and steps[-1] == 5, steps  # resumed, not restarted from 0
     clean_params, killed_params = params(owt2, 5), params(out, 5)
     assert all(torch.equal(clean_params[k], killed_params[k]) for k in clean_params)
+
+
+def test_sigterm_to_the_launcher_stops_the_ranks_at_a_checkpoint(data: Path,
+                                                                 tmp_path: Path) -> None:
+    """``parvox train --nproc 2`` told to stop: torchrun passes the signal to each rank's
+    process group (loader workers included), the ranks finish the step and checkpoint, and
+    the launcher says so in one line, without a traceback, and exits 0."""
+    import signal
+    import time
+
+    out = tmp_path / "stop"
+    cmd = [sys.executable, "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
+           "--out", str(out), "--steps", "100000", "--batch", "4", "--threads", "1",
+           "--workers", "1", "--checkpoint-every", "100000", "--nproc", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log, deadline = out / "train_log.jsonl", time.time() + 180
+    while not (log.exists() and log.read_text().count("\n") >= 2) and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=180)
+    assert proc.returncode == 0, stderr[-3000:]
+    step = load_checkpoint(out).step
+    assert 2 <= step < 100000 and f"| {step} |" in stdout
+    assert f"stopped by SIGTERM; {out} has a checkpoint at step {step}" in stderr
+    assert "Traceback" not in stderr

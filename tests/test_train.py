@@ -180,6 +180,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(
 
 def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
                                                                tmp_path: Path) -> None:
+    import os
     import signal
     import subprocess
     import sys
@@ -188,13 +189,16 @@ def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
     out = tmp_path / "term"
     cmd = [sys.executable, "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
            "--out", str(out), "--steps", "100000", "--batch", "4", "--threads", "1",
-           "--workers", "0", "--checkpoint-every", "100000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           "--workers", "1", "--checkpoint-every", "100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while not (out / "tensorboard").exists() and time.time() < deadline:
         time.sleep(0.2)
     time.sleep(2.0)  # a few steps
-    proc.send_signal(signal.SIGTERM)
+    # to the whole process group, loader worker included, as torchrun (killpg) and a
+    # terminal's Ctrl-C send it
+    os.killpg(proc.pid, signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr[-2000:]
     steps = [s for s, _ in list_checkpoints(out)]
