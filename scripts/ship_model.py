@@ -213,7 +213,8 @@ def bench_targets(bench: dict) -> list[str]:
     worst = min(p["iou"] for p in photos.values())
     return [
         f"| cluttered backgrounds through the photo path within 0.05 of clean grey | "
-        f"{bg['cluttered']:.3f} vs {bg['clean']:.3f} ({bg['cluttered'] - bg['clean']:+.3f}) "
+        f"{bg['cluttered']:.3f} vs {bg['clean']:.3f} ({bg['cluttered'] - bg['clean']:+.3f}; "
+        f"re-framed from the true mask {bg['true_mask']:.3f}) "
         f"| {'yes' if bg['clean'] - bg['cluttered'] <= 0.05 else '**no**'} |",
         "| shared photos, best-viewpoint silhouette IoU ≥ 0.6 | "
         + ", ".join(f"{k} {v['iou']:.2f}" for k, v in photos.items())
