@@ -581,10 +581,14 @@ def links_section(report: Report) -> list[str]:
         "(`parvox.parallel.cost.predict_step`, the model `--parallel auto` uses) from a "
         "measured compute time without communication (K single-process runs of batch / K at "
         "once, one thread each, so that they share the cores, caches and memory bandwidth as "
-        "the ranks do), over the nominal link (what auto is told) and over the link as "
-        "probed. tbf on `lo` limits both ranks' traffic together: when both "
-        "send at once each gets about half of G (the probe table), unlike a full-duplex link "
-        "between nodes; and tbf adds no latency (loopback's own is probed)." + precision, "",
+        "the ranks do; each step the slowest one's, as ranks in lockstep wait for it), over "
+        "the nominal link (what auto is told) and over the link as probed. The model lets "
+        "DDP's gradients hide only behind the backward left once they are complete (the FCs' "
+        "only when the backward is back in the encoder) and the overlapped FC chunks only "
+        "behind their own layer's compute. tbf on `lo` limits both ranks' traffic together: "
+        "when both send at once each gets about half of G (the probe table), unlike a "
+        "full-duplex link between nodes; and tbf adds no latency (loopback's own is probed)."
+        + precision, "",
         f"Command: `{cmd}`", "", links.links_table(r), "",
         f"![samples/s against link speed]({rel(report, report.plots / 'links.png')})", "",
         *duplex_lines(report, cmd), *crossover_lines(report)]
