@@ -109,6 +109,9 @@ def main() -> None:
     ap.add_argument("--build-command", default="parvox data build data/ship --per-class 300 "
                     "--workers 2")
     ap.add_argument("--generator", help="the commit the dataset was built with")
+    ap.add_argument("--schedule", help="the learning-rate schedule as run, where the run was "
+                    "continued with other flags (default: the last run's --lr, x0.1 at its "
+                    "--lr-drop-step)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--docs", default=str(ROOT / "docs"))
     args = ap.parse_args()
@@ -147,6 +150,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
     splits = json.loads((Path(args.data) / "ShapeNet.json").read_text())
     counts = {s: sum(len(e[s]) for e in splits) for s in ("train", "val", "test")}
     commands = "\n".join(args.command) or "(not recorded)"
+    schedule = args.schedule or f"lr {cfg['lr']} (x0.1 at step {cfg['lr_drop_step']})"
     return [
         "# The shipped model: `small`, trained on procedural shapes",
         "",
@@ -165,8 +169,8 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "family mixes (docs/DATA.md); no ShapeNet model was trained on |",
         f"| generator commit | `{args.generator or 'unknown'}` |",
         f"| training | {facts['steps']} steps of global batch {cfg['batch']} = "
-        f"{facts['samples']:,} samples of 1-5 views; Adam lr {cfg['lr']} (x0.1 at step "
-        f"{cfg['lr_drop_step']}); plan `{cfg['parallel']}` on 2 ranks; "
+        f"{facts['samples']:,} samples of 1-5 views; Adam, {schedule}; plan "
+        f"`{cfg['parallel']}` on 2 ranks; "
         f"{'bf16 autocast' if cfg['autocast_bf16'] else 'fp32'}; augmentation: backgrounds "
         f"{cfg['backgrounds']}, light jitter {cfg['light_jitter']}, frame jitter "
         f"{cfg['frame_jitter']}, flips |",
