@@ -363,8 +363,8 @@ def _launch_ranks(args: argparse.Namespace, cfg: TrainConfig) -> int:
 def _latest_step(run: str | os.PathLike[str]) -> int | None:
     from parvox.checkpoint import list_checkpoints
 
-    steps = [step for step, _ in list_checkpoints(run)]
-    return max(steps) if steps else None
+    found = list_checkpoints(run)  # sorted by step
+    return found[-1][0] if found else None
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

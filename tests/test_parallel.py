@@ -294,12 +294,17 @@ def test_sigterm_to_the_launcher_stops_the_ranks_at_a_checkpoint(data: Path,
     cmd = [sys.executable, "-m", "parvox", "train", "--config", "tiny", "--data", str(data),
            "--out", str(out), "--steps", "100000", "--batch", "4", "--threads", "1",
            "--workers", "1", "--checkpoint-every", "100000", "--nproc", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    log, deadline = out / "train_log.jsonl", time.time() + 180
-    while not (log.exists() and log.read_text().count("\n") >= 2) and time.time() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=180)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        log, deadline = out / "train_log.jsonl", time.time() + 180
+        while not (log.exists() and log.read_text().count("\n") >= 2) and time.time() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:  # a launcher that ignored the signal must not outlive the test
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr[-3000:]
     step = load_checkpoint(out).step
     assert 2 <= step < 100000 and f"| {step} |" in stdout

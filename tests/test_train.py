@@ -192,14 +192,18 @@ def test_sigterm_writes_a_final_checkpoint_and_resume_finishes(data: Path,
            "--workers", "1", "--checkpoint-every", "100000"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    deadline = time.time() + 120
-    while not (out / "tensorboard").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(2.0)  # a few steps
-    # to the whole process group, loader worker included, as torchrun (killpg) and a
-    # terminal's Ctrl-C send it
-    os.killpg(proc.pid, signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=120)
+    try:
+        deadline = time.time() + 120
+        while not (out / "tensorboard").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(2.0)  # a few steps
+        # to the whole process group, loader worker included, as torchrun (killpg) and a
+        # terminal's Ctrl-C send it
+        os.killpg(proc.pid, signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:  # a run that ignored the signal must not outlive the test
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr[-2000:]
     steps = [s for s, _ in list_checkpoints(out)]
     assert len(steps) == 1 and 0 < steps[0] < 100000
