@@ -4,7 +4,8 @@ Sections (each prints a table; ``--json`` keeps them all):
 
 * ``--framing``: where R2N2's renders put their objects (the bounding box's long side over the
   frame side, and its centre), on the real samples and on procedural renders: the constants
-  :data:`parvox.photo.FRAME_EXTENT` and :data:`~parvox.photo.FRAME_CENTRE` come from here.
+  :data:`parvox.data.framing.FRAME_EXTENT` and :data:`~parvox.data.framing.FRAME_CENTRE` come
+  from here.
 * ``--backgrounds``: the views 0-4 of the real samples (never trained on) pasted on cluttered
   backgrounds (textures, and the regions around the objects of the shared photos), sent
   through the photo path (segmentation, re-framing) and the network, one view at a time; the

@@ -123,6 +123,9 @@ def _add_train_augment_flags(train: argparse.ArgumentParser) -> None:
                        help="light and colour jitter strength in [0, 1] (default 0)")
     train.add_argument("--frame-jitter", type=float, metavar="A",
                        help="object scale (±A) and position (±A/2) jitter (default 0)")
+    train.add_argument("--reframe", type=float, metavar="P",
+                       help="share of training views re-framed as the photo path re-frames "
+                            "photos: the object at R2N2's median size and position (default 0)")
 
 
 def _add_train_parallel_flags(train: argparse.ArgumentParser) -> None:

@@ -8,9 +8,10 @@ photo has a room around its object, so each photo goes through:
    photo's own alpha channel, when it has a real one; a segmentation (:func:`segment`:
    OpenCV's GrabCut, initialised from what floods in from the photo's border); with
    ``segment=False`` the whole photo is the object;
-2. **re-framing** (:func:`frame_object`): the object is cut out at its mask's bounding box and
-   pasted into a transparent 137x137 frame at the scale and position of the R2N2 renders
-   (:data:`FRAME_EXTENT`, :data:`FRAME_CENTRE`), the mask as its alpha;
+2. **re-framing** (:func:`parvox.data.framing.frame_object`): the object is cut out at its
+   mask's bounding box and pasted into a transparent 137x137 frame at the scale and position
+   of the R2N2 renders (:data:`~parvox.data.framing.FRAME_EXTENT`,
+   :data:`~parvox.data.framing.FRAME_CENTRE`), the mask as its alpha;
 3. **the evaluation protocol** (:func:`parvox.data.dataset.protocol_view`): the centred 127
    crop on the 240 grey, resized to the network's input.
 
@@ -27,6 +28,7 @@ import torch
 from PIL import Image
 
 from parvox.data.dataset import protocol_view
+from parvox.data.framing import MASK_LEVEL, frame_object
 from parvox.data.images import has_alpha, read_photo
 from parvox.errors import DataError
 
@@ -34,19 +36,10 @@ from parvox.errors import DataError
 WORK_SIDE = 384
 #: R2N2's render edge (3D-R2N2's ShapeNetRendering: 137x137).
 RENDER_SIZE = 137
-#: The object's bounding-box long side over the frame side in R2N2's renders: median 0.64
-#: (10th-90th percentile 0.47-0.83) over the 168 renders of ``../shared/r2n2-samples``, 0.63
-#: over parvox's procedural renders (``python bench/photo_bench.py --framing`` prints both).
-FRAME_EXTENT = 0.64
-#: The bounding box's centre (row, column) as fractions of the frame, same renders: the
-#: objects sit a little below the middle (median row 0.526, column 0.500).
-FRAME_CENTRE = (0.526, 0.5)
 #: A mask covering less of the photo than this, or more than :data:`MAX_OBJECT_FRACTION`, is
 #: "no object found".
 MIN_OBJECT_FRACTION = 0.002
 MAX_OBJECT_FRACTION = 0.98
-#: Alpha values at or above this count as the object in alpha channels and mask files.
-MASK_LEVEL = 128
 #: Pixels that border_flood's 5x5 blur carries a frame's colour into the picture (2) plus one.
 BLUR_REACH = 3
 #: Mask sources, as :attr:`PreparedPhoto.mask_source` names them.
@@ -164,25 +157,6 @@ def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> 
     if fraction > MAX_OBJECT_FRACTION and source == "segmentation":
         raise DataError(path, "no object found (the segmentation took the whole photo); give "
                               "one with --mask FILE, or pass --no-segment")
-
-
-def frame_object(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Cut the object out of ``rgb`` (uint8 ``(h, w, 3)``) at ``mask``'s bounding box and paste
-    it into a transparent uint8 ``(137, 137, 4)`` frame at R2N2's scale and position."""
-    rows, cols = np.nonzero(mask)
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    alpha = mask[top:bottom, left:right].astype(np.uint8) * 255
-    piece = np.dstack([rgb[top:bottom, left:right], alpha])
-    scale = FRAME_EXTENT * RENDER_SIZE / max(bottom - top, right - left)
-    height = max(1, round((bottom - top) * scale))
-    width = max(1, round((right - left) * scale))
-    small = Image.fromarray(piece, "RGBA").convert("RGBa")  # premultiplied: clean edges
-    small = small.resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
-    frame = Image.new("RGBA", (RENDER_SIZE, RENDER_SIZE), (0, 0, 0, 0))
-    y = round(FRAME_CENTRE[0] * RENDER_SIZE - height / 2)
-    x = round(FRAME_CENTRE[1] * RENDER_SIZE - width / 2)
-    frame.paste(small, (x, y))
-    return np.asarray(frame)
 
 
 # ------------------------------------------------------------------------------ segmentation

@@ -76,6 +76,7 @@ class TrainConfig:
     backgrounds: float = 0.0  # share of views on varied backgrounds (parvox.data.augment)
     light_jitter: float = 0.0  # light and colour jitter strength in [0, 1]
     frame_jitter: float = 0.0  # object scale and position jitter in [0, 1]
+    reframe: float = 0.0  # share of views re-framed as the photo path re-frames photos
     threads: int | None = None
     parallel: str = "ddp"
     fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
@@ -102,7 +103,7 @@ class TrainConfig:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
         if self.lr_warmup < 0:
             raise ParvoxError(f"--lr-warmup must be at least 0, got {self.lr_warmup}")
-        for name in ("backgrounds", "light_jitter", "frame_jitter"):
+        for name in ("backgrounds", "light_jitter", "frame_jitter", "reframe"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ParvoxError(f"--{name.replace('_', '-')} must be in [0, 1], "
                                   f"got {getattr(self, name)}")
@@ -322,7 +323,8 @@ def _open_session(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True,
                           image_size=model.module.config.image_size, flip=cfg.flip,
                           seed=cfg.seed, skip_bad=cfg.skip_bad,
-                          augment=Augment(cfg.backgrounds, cfg.light_jitter, cfg.frame_jitter))
+                          augment=Augment(cfg.backgrounds, cfg.light_jitter, cfg.frame_jitter,
+                                          cfg.reframe))
     _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
     # the fused kernel: same update, one pass over the parameters (r2n2-res-gru on 2 CPU

@@ -129,3 +129,41 @@ def test_protocol_view_is_the_datasets_test_view() -> None:
     ref = test.models[3]
     view = protocol_view(load_rgba(test.layout.image_path(ref, 1)), 64)
     assert np.array_equal(view.numpy(), test[3]["images"][1].numpy())
+
+
+def test_reframe_puts_any_object_at_r2n2s_median_size_and_position() -> None:
+    from parvox.data.framing import FRAME_CENTRE, FRAME_EXTENT, reframe_render
+
+    for half, shift in ((10, (-30, 25)), (50, (8, -6))):
+        rgba = np.roll(square_rgba(half=half), shift, axis=(0, 1))
+        row, col, side = bbox(reframe_render(rgba)[..., 3])
+        assert side / 137 == pytest.approx(FRAME_EXTENT, abs=1.5 / 137)
+        assert ((row + 0.5) / 137, (col + 0.5) / 137) == pytest.approx(FRAME_CENTRE, abs=1 / 137)
+    empty = np.zeros((137, 137, 4), np.uint8)
+    assert reframe_render(empty) is empty
+
+
+def _object_sides(images: np.ndarray) -> np.ndarray:
+    """Bounding-box long side of what differs from the corner colour, per view (V, 3, S, S)."""
+    sides = []
+    for image in images:
+        away = np.abs(image - image[:, :1, :1]).max(axis=0) > 0.02
+        rows, cols = np.nonzero(away)
+        sides.append(max(rows.max() - rows.min(), cols.max() - cols.min()) + 1)
+    return np.array(sides)
+
+
+@needs_samples
+def test_dataset_reframes_the_drawn_share_of_views() -> None:
+    from parvox.data.framing import FRAME_EXTENT
+
+    always = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=5,
+                         flip=False, augment=Augment(reframe=1.0))
+    never = R2N2Dataset(SAMPLES, "test", allow_missing_splits=True, train=True, views=5,
+                        flip=False)
+    size = always.image_size
+    expected = FRAME_EXTENT * 137 * size / 127  # the 127 crop resized to the input size
+    framed = np.concatenate([_object_sides(always[(i, 0)]["images"].numpy()) for i in range(7)])
+    plain = np.concatenate([_object_sides(never[(i, 0)]["images"].numpy()) for i in range(7)])
+    assert np.abs(framed - expected).max() <= 3
+    assert np.abs(plain - expected).max() > 10  # the renders' own sizes vary

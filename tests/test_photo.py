@@ -14,6 +14,7 @@ from paths import PHOTOS
 from PIL import Image
 
 from parvox import photo as P
+from parvox.data import framing as F
 from parvox.errors import DataError
 from parvox.pretrained import export_weights, load_weights, read_weights
 
@@ -69,9 +70,9 @@ def test_framing_puts_the_object_where_r2n2_renders_have_it() -> None:
     assert framed.shape == (137, 137, 4)
     rows, cols = np.nonzero(framed[..., 3] >= 128)
     extent = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) / 137
-    assert extent == pytest.approx(P.FRAME_EXTENT, abs=1.5 / 137)
-    assert (rows.min() + rows.max() + 1) / 2 / 137 == pytest.approx(P.FRAME_CENTRE[0], abs=1 / 137)
-    assert (cols.min() + cols.max() + 1) / 2 / 137 == pytest.approx(P.FRAME_CENTRE[1], abs=1 / 137)
+    assert extent == pytest.approx(F.FRAME_EXTENT, abs=1.5 / 137)
+    assert (rows.min() + rows.max() + 1) / 2 / 137 == pytest.approx(F.FRAME_CENTRE[0], abs=1 / 137)
+    assert (cols.min() + cols.max() + 1) / 2 / 137 == pytest.approx(F.FRAME_CENTRE[1], abs=1 / 137)
     # the object keeps its colour (but for resampling ringing at its edges); no wall or floor
     opaque = framed[framed[..., 3] == 255][:, :3].astype(int)
     assert np.median(np.abs(opaque - (180, 30, 30)).max(axis=1)) <= 1

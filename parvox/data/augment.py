@@ -41,14 +41,18 @@ class Augment:
             channel up to ``±light / 3``.
         frame: the object's scale changes by up to ``±frame`` and its centre moves by up to
             ``frame / 2`` of the frame's side.
+        reframe: probability that a view is re-framed as the photo path re-frames a photo
+            (:func:`parvox.data.framing.reframe_render`: every object at R2N2's median size
+            and position, with its mask's alpha) instead of jittered by ``frame``.
     """
 
     backgrounds: float = 0.0
     light: float = 0.0
     frame: float = 0.0
+    reframe: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("backgrounds", "light", "frame"):
+        for name in ("backgrounds", "light", "frame", "reframe"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"augmentation {name} must be in [0, 1], got {value}")
@@ -56,7 +60,7 @@ class Augment:
     @property
     def active(self) -> bool:
         """Whether any augmentation beyond R2N2's is on."""
-        return self.backgrounds > 0 or self.light > 0 or self.frame > 0
+        return self.backgrounds > 0 or self.light > 0 or self.frame > 0 or self.reframe > 0
 
 
 def jitter_frame(rgba: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 
 from parvox.data.augment import Augment, jitter_frame, jitter_light, random_background
 from parvox.data.binvox import read_binvox
+from parvox.data.framing import reframe_render
 from parvox.data.images import to_rgba
 from parvox.data.layout import (
     SPLIT_NAMES,
@@ -272,7 +273,9 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         """One view with :attr:`augment` applied: float32 (3, S, S)."""
         aug = self.augment
         rgba = self._render(ref, view)
-        if aug.frame > 0:
+        if aug.reframe > 0 and rng.random() < aug.reframe:
+            rgba = reframe_render(rgba)
+        elif aug.frame > 0:
             rgba = jitter_frame(rgba, rng, aug.frame)
         rgba = self._crop(rgba, self.layout.image_path(ref, view), where)
         if aug.light > 0:
