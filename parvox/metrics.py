@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 
 #: Thresholds reported by 3D-R2N2 / Pix2Vox.
 IOU_THRESHOLDS = (0.3, 0.4, 0.5)
@@ -70,6 +69,8 @@ def surface_samples(occupancy: np.ndarray, count: int = FSCORE_POINTS,
 
 def fscore(pred: np.ndarray, target: np.ndarray, distance: float = FSCORE_DISTANCE) -> float:
     """F-score between the surfaces of two (D, D, D) bool grids (see module docstring)."""
+    from scipy.spatial import cKDTree  # here: scipy.spatial takes ~0.5 s to import
+
     a, b = surface_samples(pred), surface_samples(target)
     if len(a) == 0 or len(b) == 0:
         return float(len(a) == len(b))

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import trimesh
 from PIL import Image
 
 from parvox.checkpoint import load_model
 from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import r2n2_camera
+from parvox.data.meshfiles import Mesh, glb_bytes, obj_bytes, ply_bytes
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import MAIN_THRESHOLD
 from parvox.photo import PreparedPhoto, prepare_photo
@@ -50,7 +50,7 @@ def load_photo(path: str | os.PathLike[str], size: int) -> torch.Tensor:
     return prepare_photo(path, segment_photo=False).view(size)
 
 
-def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh.Trimesh:
+def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> Mesh:
     """Marching cubes of a (D, D, D) probability grid, in the binvox frame (see module doc)."""
     from skimage.measure import marching_cubes
 
@@ -60,7 +60,7 @@ def probability_mesh(prob: np.ndarray, level: float = MAIN_THRESHOLD) -> trimesh
                           f"reaches probability {level})")
     verts, faces, _, _ = marching_cubes(np.pad(prob, 1), level=level)
     verts = -CUBE_SIDE / 2 + (verts - 1 + 0.5) * CUBE_SIDE / dim
-    return trimesh.Trimesh(verts, faces[:, ::-1], process=False)  # outward normals
+    return Mesh(verts, np.ascontiguousarray(faces[:, ::-1]))  # outward normals
 
 
 def _tile(image: np.ndarray) -> np.ndarray:
@@ -75,7 +75,7 @@ def _tile(image: np.ndarray) -> np.ndarray:
     return np.asarray(tile)
 
 
-def render_mesh(mesh: trimesh.Trimesh, azimuths: Sequence[float] = (30.0, 150.0),
+def render_mesh(mesh: Mesh, azimuths: Sequence[float] = (30.0, 150.0),
                 elevation: float = 25.0) -> list[np.ndarray]:
     """Shaded grey renders of ``mesh`` on white, one uint8 (137, 137, 3) per azimuth."""
     from parvox.data.render import Renderer
@@ -95,7 +95,7 @@ def render_mesh(mesh: trimesh.Trimesh, azimuths: Sequence[float] = (30.0, 150.0)
 
 
 def preview(photos: list[PreparedPhoto], views: list[np.ndarray],
-            mesh: trimesh.Trimesh) -> np.ndarray:
+            mesh: Mesh) -> np.ndarray:
     """(137, 137 * (2 n + 2), 3) uint8: per input its photo with the mask used (outside dimmed
     blue) and the network's view, then the mesh rendered from two sides."""
     tiles = []
@@ -133,17 +133,13 @@ def reconstruct(images: list[str], checkpoint: str | os.PathLike[str] | None,
 MESH_COLOUR = (96, 136, 196, 255)
 
 
-def mesh_files(mesh: trimesh.Trimesh) -> dict[str, bytes]:
+def mesh_files(mesh: Mesh) -> dict[str, bytes]:
     """The mesh as OBJ, PLY and GLB (binary glTF 2.0, coloured :data:`MESH_COLOUR`) file
     contents, by kind."""
-    coloured = mesh.copy()
-    coloured.visual = trimesh.visual.ColorVisuals(coloured, face_colors=MESH_COLOUR)
-    return {"obj": trimesh.exchange.obj.export_obj(mesh).encode(),
-            "ply": trimesh.exchange.ply.export_ply(mesh),
-            "glb": trimesh.exchange.gltf.export_glb(trimesh.Scene(coloured))}
+    return {"obj": obj_bytes(mesh), "ply": ply_bytes(mesh), "glb": glb_bytes(mesh, MESH_COLOUR)}
 
 
-def _write_outputs(out: Path, prob: np.ndarray, mesh: trimesh.Trimesh,
+def _write_outputs(out: Path, prob: np.ndarray, mesh: Mesh,
                    picture: np.ndarray) -> dict[str, str]:
     """Write all outputs under temporary names, then rename them (all or nothing)."""
     paths = {kind: out / name for kind, name in OUTPUT_FILES.items()}

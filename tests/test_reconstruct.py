@@ -77,10 +77,12 @@ def test_mesh_is_in_the_binvox_frame() -> None:
     prob = np.zeros((32, 32, 32), np.float32)
     prob[8:24, 4:28, 12:20] = 1.0
     mesh = probability_mesh(prob)
-    lo, hi = mesh.bounds
+    lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
     np.testing.assert_allclose(lo, [-0.25, -0.375, -0.125], atol=1 / 32)
     np.testing.assert_allclose(hi, [0.25, 0.375, 0.125], atol=1 / 32)
-    assert mesh.volume > 0  # outward-facing triangles
+    a, b, c = mesh.triangles.transpose(1, 0, 2)
+    volume = np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6  # signed: > 0 faces outward
+    assert volume == pytest.approx(0.5 * 0.75 * 0.25, rel=0.1)
 
 
 def test_reconstruct_real_photos(tmp_path: Path, checkpoint: Path) -> None:
