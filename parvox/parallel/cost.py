@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -104,7 +104,7 @@ def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
         for handle in handles:
             handle.remove()
     total = sum(macs for _, macs in calls) or 1.0
-    ready = _ready(calls)
+    ready = _ready(calls, total)
     shapes = {}
     for name in parametric_modules(model):
         module, entry = model.get_submodule(name), stats.get(name, {})
@@ -117,11 +117,10 @@ def layer_shapes(model: nn.Module, views: int) -> dict[str, LayerShape]:
     return shapes
 
 
-def _ready(calls: list[tuple[str, float]]) -> dict[str, float]:
-    """Per layer, the fraction of the backward's multiply-accumulates done when its gradients
-    are complete: the backward runs ``calls`` (forward order) in reverse and completes a
-    layer's gradients at its first call."""
-    total = sum(macs for _, macs in calls) or 1.0
+def _ready(calls: list[tuple[str, float]], total: float) -> dict[str, float]:
+    """Per layer, the fraction of the backward's multiply-accumulates (``total`` of them) done
+    when its gradients are complete: the backward runs ``calls`` (forward order) in reverse and
+    completes a layer's gradients at its first call."""
     ready, after = {}, total
     for name, macs in calls:
         ready.setdefault(name, after / total)
@@ -270,8 +269,8 @@ def probe_link(comm: Comm, repeats: int = 5) -> Link:
     bandwidth = sent / max(big - steps * latency, 1e-9)
     agreed = torch.tensor([bandwidth, latency], dtype=torch.float64)
     torch.distributed.broadcast(agreed, src=comm.global_rank(0), group=comm.group)
-    link = Link(float(agreed[0]), float(agreed[1]))
-    return replace(link, cpu_per_byte=overlap_cost(comm, link.bandwidth))  # the same on all
+    bandwidth, latency = float(agreed[0]), float(agreed[1])
+    return Link(bandwidth, latency, cpu_per_byte=overlap_cost(comm, bandwidth))  # same on all
 
 
 def overlap_cost(comm: Comm, bandwidth: float, rounds: int = 3,
