@@ -499,8 +499,9 @@ def prior_section(report: Report) -> list[str]:
         "shapes, thresholded, scored by IoU against held-out shapes (lower: more intra-class "
         f"variety). Issue 2's target of ≤ {CLASS_PRIOR_IOU} for every class was withdrawn by "
         "issue 11: meeting it pushed classes away from ShapeNet's make-up (cars to 16 % closed "
-        "road cars), so each class now follows ShapeNet's family mix (docs/DATA.md) and these "
-        "scores are the floors reported beside every IoU. Large samples estimate what "
+        "road cars), so each class now follows ShapeNet's family mix (docs/DATA.md), and the "
+        "same kind of score is the class-mean floor reported beside every IoU. Large samples "
+        "estimate what "
         "a large training split's mean grid scores; small ones (the script's default 40/20) "
         "read lower and vary by ±0.03 from sample to sample.", "",
         class_prior_iou.table(report.prior, s.prior_train, s.prior_heldout), "",
