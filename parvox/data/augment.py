@@ -12,6 +12,7 @@ in [0, 1]. Evaluation never uses this module: Pix2Vox's protocol stays as it was
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,15 +53,17 @@ class Augment:
     reframe: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("backgrounds", "light", "frame", "reframe"):
-            value = getattr(self, name)
+        for name, value in self._strengths():
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"augmentation {name} must be in [0, 1], got {value}")
+
+    def _strengths(self) -> list[tuple[str, float]]:
+        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
 
     @property
     def active(self) -> bool:
         """Whether any augmentation beyond R2N2's is on."""
-        return self.backgrounds > 0 or self.light > 0 or self.frame > 0 or self.reframe > 0
+        return any(value > 0 for _, value in self._strengths())
 
 
 def jitter_frame(rgba: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
