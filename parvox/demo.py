@@ -92,9 +92,16 @@ def contact_sheet(previews: list[Path], path: Path) -> None:
     write_bytes(path, png.getvalue())
 
 
+#: Models per class that give every class a model in each split (``make_splits``).
+MIN_PER_CLASS = 3
+
+
 def run_demo(out: str, *, per_class: int = 30, workers: int = 2, nproc: int = 2,
              steps: int = DEMO_STEPS) -> int:
     """Build, verify, train, evaluate and reconstruct under ``out``; returns the exit status."""
+    if per_class < MIN_PER_CLASS:  # before anything is built or trained
+        raise ParvoxError(f"--per-class must be at least {MIN_PER_CLASS} (a train, a val and a "
+                          f"test model of each class), got {per_class}")
     root = Path(out)
     data, run = root / "data", root / "run"
     _say(f"1/4 building {per_class} procedural models per class into {data}")
