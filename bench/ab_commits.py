@@ -36,6 +36,12 @@ def _worktree(rev: str, parent: Path) -> Path:
     return path
 
 
+def _short(rev: str) -> str:
+    """``rev`` as a short commit hash, so that the table says which code ran."""
+    return subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def samples_per_s(tree: Path, args: argparse.Namespace) -> float:
     """One run of ``tree``'s model_bench; its samples/s for the config."""
     cmd = [sys.executable, str(tree / "bench" / "model_bench.py"), "--configs", args.config,
@@ -72,6 +78,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    args.before, args.after = _short(args.before), _short(args.after)  # "HEAD" as a hash
     with tempfile.TemporaryDirectory() as tmp:
         trees = {label: _worktree(rev, Path(tmp)) for label, rev in
                  (("before", args.before), ("after", args.after))}
