@@ -44,13 +44,15 @@ from PIL import Image
 from parvox.checkpoint import load_model
 from parvox.data import augment
 from parvox.data.binvox import read_binvox
+from parvox.data.camera import R2N2_IMAGE_SIZE
 from parvox.data.classes import class_name
 from parvox.data.dataset import load_rgba, protocol_view
+from parvox.data.framing import frame_object
 from parvox.data.layout import R2N2Layout
 from parvox.errors import DataError
 from parvox.evaluate import MAIN_THRESHOLD
 from parvox.metrics import iou
-from parvox.photo import RENDER_SIZE, frame_object, prepare_photo, prepare_rgb
+from parvox.photo import prepare_photo, prepare_rgb
 from parvox.progress import markdown_table
 from parvox.shared import shared_dir
 
@@ -222,7 +224,7 @@ def photo_silhouettes(checkpoint: str, photos: Path, segment_only: bool) -> tupl
 
     model, _ = load_model(checkpoint)
     size = model.config.image_size
-    renderer = Renderer(RENDER_SIZE)
+    renderer = Renderer(R2N2_IMAGE_SIZE)
     rows, report = [], {}
     try:
         for path in sorted(photos.glob("*.png")):

@@ -34,8 +34,6 @@ from parvox.errors import DataError
 
 #: Long side, in pixels, of the working copy that segmentation and re-framing use.
 WORK_SIDE = 384
-#: R2N2's render edge (3D-R2N2's ShapeNetRendering: 137x137).
-RENDER_SIZE = 137
 #: A mask covering less of the photo than this, or more than :data:`MAX_OBJECT_FRACTION`, is
 #: "no object found".
 MIN_OBJECT_FRACTION = 0.002

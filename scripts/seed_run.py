@@ -35,7 +35,10 @@ def seed_run(weights: str, out: Path, step: int | None = None) -> Path:
              for k, v in model.state_dict().items()}
     run_meta = {"config": meta["config"], "train": meta.get("train", {}),
                 "model": asdict(model.config), "seeded_from": str(weights_path(weights)),
-                "world_size": 1}
+                "world_size": 1,
+                # what the weights had behind them, for the model card of what continues them
+                "prior": {"step": step, "samples": meta.get("samples"),
+                          "train_seconds": meta.get("train_seconds")}}
     return save_checkpoint(out, step, state, None, run_meta)
 
 

@@ -58,13 +58,19 @@ def run_facts(run: Path) -> dict:
     steps = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
     from parvox.checkpoint import list_checkpoints
 
-    kept = list_checkpoints(run)[-1][0]  # what is exported: steps logged after it are not in it
+    found = list_checkpoints(run)
+    kept = found[-1][0]  # what is exported: steps logged after it are not in it
     last = {}
     for entry in steps:  # a resumed run logs again from its checkpoint: keep each step once
         if entry["step"] <= kept:
             last[entry["step"]] = entry
-    return {"config": config, "steps": max(last), "samples": max(last) * config["batch"],
-            "train_s": sum(e["step_s"] for e in last.values()),
+    # a run started from exported weights (scripts/seed_run.py) logs only its own steps
+    prior = json.loads((found[0][1] / "meta.json").read_text()).get("prior") or {}
+    first = prior.get("step") or 0
+    return {"config": config, "steps": max(last),
+            "samples": (prior.get("samples") or 0) + (max(last) - first) * config["batch"],
+            "train_s": (prior.get("train_seconds") or 0)
+            + sum(e["step_s"] for s, e in last.items() if s > first),
             "final_loss": last[max(last)]["loss"]}
 
 
@@ -112,13 +118,16 @@ def main() -> None:
     ap.add_argument("--schedule", help="the learning-rate schedule as run, where the run was "
                     "continued with other flags (default: the last run's --lr, x0.1 at its "
                     "--lr-drop-step)")
+    ap.add_argument("--machine", help="where it trained, where that was more than this "
+                    "machine (default: this CPU)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--docs", default=str(ROOT / "docs"))
     args = ap.parse_args()
     run, data, docs = Path(args.run), Path(args.data), Path(args.docs)
     facts = run_facts(run)
     extra = {"generator_commit": args.generator, "samples": facts["samples"],
-             "train_seconds": round(facts["train_s"]), "machine": f"{cpu_name()}, 2 cores"}
+             "train_seconds": round(facts["train_s"]),
+             "machine": args.machine or f"{cpu_name()}, 2 cores"}
     export_weights(run, WEIGHTS_FILE, extra)
     size_mb = WEIGHTS_FILE.stat().st_size / 1e6
     if size_mb > MAX_WEIGHTS_MB:
@@ -176,7 +185,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         f"{cfg['frame_jitter']}, re-framed views {cfg.get('reframe', 0.0)}, flips |",
         f"| wall time | {facts['train_s'] / 3600:.2f} h of training steps |",
         f"| final training loss | {facts['final_loss']:.3f} |",
-        f"| machine | {cpu_name()}, 2 cores, torch {torch.__version__} |",
+        f"| machine | {args.machine or f'{cpu_name()}, 2 cores'}, torch {torch.__version__} |",
         "",
         "Training commands, exactly as run:",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,21 @@ from parvox.errors import ParvoxError
 from parvox.pretrained import export_weights, read_weights
 from parvox.train import TrainConfig, train
 
-_SPEC = importlib.util.spec_from_file_location(
-    "seed_run", Path(__file__).resolve().parents[1] / "scripts" / "seed_run.py")
-seed_run = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(seed_run)
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+seed_run, ship_model = _script("seed_run"), _script("ship_model")
 
 
 def test_seeded_run_resumes_from_the_exported_weights(checkpoint: Path, tmp_path: Path) -> None:
-    weights = export_weights(checkpoint, tmp_path / "w.safetensors")
+    weights = export_weights(checkpoint, tmp_path / "w.safetensors",
+                             {"samples": 1000, "train_seconds": 50})
     run = tmp_path / "run"
     path = seed_run.seed_run(str(weights), run, step=4)
     assert [s for s, _ in list_checkpoints(run)] == [4]
@@ -49,3 +57,9 @@ def test_seeded_run_resumes_from_the_exported_weights(checkpoint: Path, tmp_path
     start = {n: ckpt.model_state[n] for n in moved}
     drift = max(float((final[n] - start[n]).abs().max()) for n in moved)
     assert drift < 0.05  # two Adam steps at lr 1e-3 from the seed, not a re-initialised net
+    # the model card counts what the weights had behind them and the steps run since
+    facts = ship_model.run_facts(run)
+    assert facts["steps"] == 6 and facts["samples"] == 1000 + 2 * 2
+    logged = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in logged] == [5, 6]
+    assert facts["train_s"] == pytest.approx(50 + sum(e["step_s"] for e in logged))
