@@ -54,12 +54,14 @@ def main() -> int:
     scores: dict[str, dict[str, float]] = {name: {} for name in models}
     for ref in layout.discover():
         target = torch.from_numpy(read_binvox(layout.voxel_path(ref)).occupancy.astype(np.float32))
+        renders = [load_rgba(layout.image_path(ref, v)) for v in range(R2N2_VIEWS)]
+        views: dict[int, torch.Tensor] = {}  # per input size, shared by the models of that size
         for name, model in models.items():
             size = model.config.image_size
-            views = torch.stack([protocol_view(load_rgba(layout.image_path(ref, v)), size)
-                                 for v in range(R2N2_VIEWS)])
+            if size not in views:
+                views[size] = torch.stack([protocol_view(rgba, size) for rgba in renders])
             scores[name][class_name(ref.synset)] = float(np.mean(
-                view_ious(model, views, target, args.threshold)))
+                view_ious(model, views[size], target, args.threshold)))
     classes = sorted(next(iter(scores.values())))
     rows = [[c, *(f"{scores[n][c]:.3f}" for n in models)] for c in classes]
     rows.append(["**class mean**", *(f"{np.mean(list(scores[n].values())):.3f}"

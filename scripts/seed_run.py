@@ -31,15 +31,13 @@ def seed_run(weights: str, out: Path, step: int | None = None) -> Path:
         raise ParvoxError(f"{out}: run folder already has checkpoints")
     model, meta = load_weights(weights)
     step = int(meta.get("step", 0)) if step is None else step
-    state = {k: (v.float() if v.is_floating_point() else v)
-             for k, v in model.state_dict().items()}
     run_meta = {"config": meta["config"], "train": meta.get("train", {}),
                 "model": asdict(model.config), "seeded_from": str(weights_path(weights)),
                 "world_size": 1,
                 # what the weights had behind them, for the model card of what continues them
                 "prior": {"step": step, "samples": meta.get("samples"),
                           "train_seconds": meta.get("train_seconds")}}
-    return save_checkpoint(out, step, state, None, run_meta)
+    return save_checkpoint(out, step, model.state_dict(), None, run_meta)  # fp32
 
 
 def main() -> int:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-_SPEC = importlib.util.spec_from_file_location(
-    "real_views", Path(__file__).resolve().parents[1] / "bench" / "real_views.py")
-real_views = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(real_views)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import real_views  # noqa: E402
 
 
 class _Half(torch.nn.Module):

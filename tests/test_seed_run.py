@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,9 @@ from parvox.errors import ParvoxError
 from parvox.pretrained import export_weights, read_weights
 from parvox.train import TrainConfig, train
 
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-seed_run, ship_model = _script("seed_run"), _script("ship_model")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import seed_run  # noqa: E402
+import ship_model  # noqa: E402
 
 
 def test_seeded_run_resumes_from_the_exported_weights(checkpoint: Path, tmp_path: Path) -> None:
