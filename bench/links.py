@@ -31,7 +31,7 @@ the loopback, so a rate limit on it would not bite.
 
 Usage: ``python bench/links.py [--config r2n2-res-gru] [--links 1,10,25,unlimited]
 [--plans ddp,owt,owt-overlap,auto] [--nproc 2] [--batch 8] [--views 5] [--bf16] [--steps 10]
-[--warmup 3] [--json PATH] [--plot PATH]``
+[--warmup 3] [--rounds 1] [--json PATH] [--plot PATH]``
 """
 
 from __future__ import annotations
@@ -243,6 +243,15 @@ class Row:
     probed_s: float | None = None  # over the link as probed (bandwidth per rank, latency)
     chosen: str = ""  # what auto said it chose ("<link>: <layer>: <style>, ...")
     link_flags: list[str] = field(default_factory=list)
+    rounds: list[float] = field(default_factory=list)  # each round's median step s
+
+    @property
+    def spread(self) -> str:
+        """The rounds' samples/s, lowest-highest ("" for one round)."""
+        if len(self.rounds) < 2:
+            return ""
+        rates = sorted(self.run.batch / s for s in self.rounds)
+        return f"{rates[0]:.2f}–{rates[-1]:.2f}"
 
     @property
     def error(self) -> float | None:
@@ -332,6 +341,7 @@ class Result:
     rows: list[Row]
     cost_model: bool  # whether parvox.parallel.cost was there
     duplex: bool = False  # links were veth pairs (full duplex), not a shared lo
+    rounds: int = 1  # runs of every plan per link, alternating the plans' order
 
     def by_key(self) -> dict[tuple[float | None, str], Row]:
         return {(r.gbits, r.plan): r for r in self.rows}
@@ -345,7 +355,8 @@ class Result:
         for r in self.rows:
             plan = f"auto ({r.chosen})" if r.plan == "auto" and r.chosen else r.plan
             ratio = self.over_ddp(r)
-            out.append((link_name(r.gbits), plan, f"{r.run.samples_per_s:.2f}",
+            rate = f"{r.run.samples_per_s:.2f}" + (f" ({r.spread})" if r.spread else "")
+            out.append((link_name(r.gbits), plan, rate,
                         f"{r.run.seconds:.3f}",
                         _pair(r.gbits, r.predicted_s, r.probed_s, "{:.3f}"),
                         _pair(r.gbits, _pct(r.error), _pct(r.probed_error), "{:+.0f}"),
@@ -359,9 +370,12 @@ class Result:
         fabric = ("a veth pair between two namespaces, one rank per end, tbf on each end "
                   "(full duplex)" if self.duplex else "a namespace's lo with tbf (shared by "
                   "both directions)")
+        pooled = (f"{self.rounds} rounds, each running every plan once in a rotated order; "
+                  f"the median of all {self.rounds} × {timed} steps, the rounds' samples/s "
+                  "in brackets" if self.rounds > 1 else f"median of {timed} steps")
         return (f"Links: {fabric}. {self.config}, {precision}, K = {self.nproc} (one thread "
                 f"per rank, gloo), "
-                f"global batch {self.batch} × {self.views} views; median of {timed} steps after "
+                f"global batch {self.batch} × {self.views} views; {pooled} after "
                 f"{self.warmup} warm-up steps; compute without communication "
                 f"{self.compute.seconds:.3f} s per step ({self.nproc} single processes of batch "
                 f"{self.compute.batch} at once, sharing the cores as the ranks do; each step "
@@ -376,11 +390,13 @@ class Result:
                     "prediction_probed_error": r.probed_error,
                     "bytes_per_rank_per_step": r.run.bytes_sent,
                     "over_ddp": self.over_ddp(r), "comm": r.run.comm,
+                    "round_median_step_s": r.rounds,
                     "command": r.run.command}
 
         return {"config": self.config, "nproc": self.nproc, "batch": self.batch,
                 "views": self.views, "bf16": self.bf16, "steps": self.steps,
-                "warmup": self.warmup, "compute_s": self.compute.seconds,
+                "warmup": self.warmup, "rounds": self.rounds,
+                "compute_s": self.compute.seconds,
                 "duplex": self.duplex,
                 "compute_command": self.compute.command, "cost_model": self.cost_model,
                 "probes": [dict(asdict(p), per_rank_bytes_s=p.per_rank_bytes_s,
@@ -414,9 +430,12 @@ def predict(cost, result_args: dict, plan: str, gbits: float | None, probe_: Pro
 def links_bench(data: Path, work: Path, config: str, links: list[float | None],
                 plans: list[str], nproc: int = 2, batch: int = 8, views: int = 5,
                 steps: int = 10, warmup: int = 3, bf16: bool = False, probe_mb: float = 64,
-                latency_us: float | None = None, log=None, duplex: bool = False) -> Result:
+                latency_us: float | None = None, log=None, duplex: bool = False,
+                rounds: int = 1) -> Result:
     """Every plan on every link, with the probes, the compute run and the predictions; with
-    ``duplex`` each link is a veth pair (K = 2, one rank per end) instead of a shared lo."""
+    ``duplex`` each link is a veth pair (K = 2, one rank per end) instead of a shared lo. With
+    ``rounds`` > 1 every plan runs that often per link, the plans' order rotated each round so
+    that slow spells of the shared cores fall on every plan alike; a row pools its runs."""
     if nproc < 2 or batch % nproc:
         raise ValueError(f"need K >= 2 dividing the batch (K = {nproc}, batch {batch})")
     log = log or (lambda message: None)
@@ -425,7 +444,7 @@ def links_bench(data: Path, work: Path, config: str, links: list[float | None],
     compute = measure_compute(data, work, config, nproc, batch, views, steps, warmup, bf16)
     args = {"config": config, "nproc": nproc, "batch": batch, "views": views, "bf16": bf16}
     result = Result(config, nproc, batch, views, bf16, steps, warmup, compute, [], [],
-                    cost is not None, duplex)
+                    cost is not None, duplex, rounds)
     for gbits in links:
         with veth_pair(gbits) if duplex else nullcontext() as nodes:
             log(f"probe {link_name(gbits)}{' (veth pair)' * duplex}")
@@ -433,16 +452,31 @@ def links_bench(data: Path, work: Path, config: str, links: list[float | None],
             if latency_us is not None:
                 p = replace(p, small_s=2 * latency_us * 1e-6)
             result.probes.append(p)
+            runs: dict[str, list[tuple[throughput.Run, str]]] = {plan: [] for plan in plans}
+            for round_ in range(rounds):
+                for plan in plans[round_ % len(plans):] + plans[:round_ % len(plans)]:
+                    flags = auto_flags(gbits, p.latency_s) if plan == "auto" else []
+                    log(f"{config} {plan} K={nproc} {link_name(gbits)} round {round_ + 1}")
+                    runs[plan].append(measure(data, work, config, plan, nproc, batch, views,
+                                              steps, warmup, bf16, gbits, flags, nodes=nodes,
+                                              tag=f"-r{round_}" * (rounds > 1)))
             for plan in plans:
                 flags = auto_flags(gbits, p.latency_s) if plan == "auto" else []
-                log(f"{config} {plan} K={nproc} {link_name(gbits)}")
-                run, chosen = measure(data, work, config, plan, nproc, batch, views, steps,
-                                      warmup, bf16, gbits, flags, nodes=nodes)
+                run, chosen, medians = pooled(runs[plan])
                 result.rows.append(Row(
                     gbits, plan, run, predict(cost, args, plan, gbits, p, compute.seconds,
                                               False),
-                    predict(cost, args, plan, gbits, p, compute.seconds, True), chosen, flags))
+                    predict(cost, args, plan, gbits, p, compute.seconds, True), chosen, flags,
+                    medians))
     return result
+
+
+def pooled(runs: list[tuple[throughput.Run, str]]) -> tuple[throughput.Run, str, list[float]]:
+    """One plan's runs on one link as one: all their timed steps, the last run's bytes, what
+    auto chose in each (distinct choices joined by " | "), and each run's median step."""
+    steps = [t for run, _ in runs for t in run.step_times]
+    chosen = " | ".join(dict.fromkeys(said for _, said in runs if said))
+    return replace(runs[-1][0], step_times=steps), chosen, [run.seconds for run, _ in runs]
 
 
 def links_table(result: Result) -> str:
@@ -508,6 +542,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--bf16", action="store_true", help="parvox train --bf16")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of every plan per link, the plans' order rotated each round")
     parser.add_argument("--probe-mb", type=float, default=64,
                         help="size of the probe's large all-reduce")
     parser.add_argument("--latency-us", type=float,
@@ -526,7 +562,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(parser: argparse.ArgumentParser, plans: list[str], steps: int, warmup: int,
-           duplex: bool, nproc: int) -> None:
+           duplex: bool, nproc: int, rounds: int = 1) -> None:
     """One line and exit 2 for what cannot run here; notes for what will run with less."""
     if duplex and nproc != 2:
         parser.error(f"--duplex joins 2 ranks by a veth pair; --nproc {nproc} is not 2")
@@ -542,6 +578,8 @@ def _check(parser: argparse.ArgumentParser, plans: list[str], steps: int, warmup
     if not namespace_available():
         parser.error("cannot make a rate-limited network namespace here (needs root, "
                      "unshare, ip and tc)")
+    if rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {rounds}")
     if steps - warmup < 5:
         print(f"note: median of {steps - warmup} steps (fewer than 5)")
     if cost_model() is None:
@@ -566,14 +604,14 @@ def main() -> int:
         return 0
     links = parse_links(args.links)
     plans = [p for p in args.plans.split(",") if p]
-    _check(parser, plans, args.steps, args.warmup, args.duplex, args.nproc)
+    _check(parser, plans, args.steps, args.warmup, args.duplex, args.nproc, args.rounds)
     work = Path(args.work or tempfile.mkdtemp(prefix="parvox-links-"))
     data = Path(args.data) if args.data else throughput.make_data(work / "data",
                                                                   args.per_class)
     try:
         result = links_bench(data, work, args.config, links, plans, args.nproc, args.batch,
                              args.views, args.steps, args.warmup, args.bf16, args.probe_mb,
-                             args.latency_us, _log, args.duplex)
+                             args.latency_us, _log, args.duplex, args.rounds)
         print("\n" + links_table(result))
         if args.json:
             Path(args.json).write_text(json.dumps(result.to_json(), indent=1) + "\n")

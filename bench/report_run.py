@@ -69,12 +69,15 @@ class Settings:
     train_per_class: int
     projection_config: str = "r2n2-res-gru"
     gpu_steps: int = 20
-    links_config: str = "r2n2-res-gru"  # rate-limited links (bench/links.py), K = 2
+    links_config: str = "small"  # rate-limited links (bench/links.py), K = 2, fp32
     links_gbits: str = "1,10,25,unlimited"
     links_batch: int = 8
     links_views: int = 5
     links_steps: int = 8
     links_warmup: int = 2
+    links_rounds: int = 3  # every plan 3 times per link, alternated (auto's 3 % needs it)
+    bf16_links_config: str = "r2n2-res-gru"  # the same in bf16, where the CPU has native bf16
+    bf16_links_gbits: str = "1,unlimited"
 
 
 FULL = Settings(
@@ -90,7 +93,7 @@ QUICK = Settings(
     throughput=(ThroughputSpec("tiny", 8, 2, False, 3, 1),),
     nprocs=(1, 2), bytes_config="tiny", bytes_nprocs=(4,), bytes_batch=8, bytes_views=2,
     bytes_steps=1, train_per_class=1, gpu_steps=3, links_config="tiny",
-    links_gbits="1,unlimited", links_views=2, links_steps=3, links_warmup=1)
+    links_gbits="1,unlimited", links_views=2, links_steps=3, links_warmup=1, links_rounds=1)
 
 
 @dataclass
@@ -117,6 +120,7 @@ class Report:
     stamp: str = ""  # docs/BENCHMARKS.md's first line (bench/docstamp.py), taken likewise
     links: links.Result | None = None
     links_duplex: links.Result | None = None  # the same over veth pairs (full duplex)
+    links_bf16: links.Result | None = None  # bf16_links_config in bf16 over the shared lo
     crossover: str = ""  # bench/collectives.py --crossover at 1 Gbit/s: its printed tables
 
 
@@ -193,24 +197,32 @@ def run_links(report: Report) -> None:
     s = report.settings
     cmd = [sys.executable, str(ROOT / "bench" / "collectives.py"), *CROSSOVER_ARGS]
     log("FC crossover at 1 Gbit/s: " + " ".join(cmd[1:]))
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    for attempt in (1, 2):  # a second try: the free port it picked may be taken meanwhile
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode == 0:
+            break
+        log(f"crossover run {attempt} failed: {done.stderr.strip()[-1500:]}")
+    done.check_returncode()
     report.crossover = done.stdout.strip()
-    config = s.links_config if native_bf16() or report.quick else "small"
-    if config != s.links_config:
-        log(f"links: {s.links_config} in bf16 needs native bf16; measuring small in fp32")
 
-    def bench(duplex: bool) -> links.Result:
+    def bench(config: str, gbits: str, bf16: bool, rounds: int, duplex: bool) -> links.Result:
+        folder = "links" + "-bf16" * bf16 + "-duplex" * duplex
         return links.links_bench(
-            train_data(report), report.work / ("links-duplex" if duplex else "links"), config,
-            links.parse_links(s.links_gbits), list(links.PLANS), 2, s.links_batch,
-            s.links_views, s.links_steps, s.links_warmup, native_bf16() and not report.quick,
-            log=log, duplex=duplex)
+            train_data(report), report.work / folder, config, links.parse_links(gbits),
+            list(links.PLANS), 2, s.links_batch, s.links_views, s.links_steps, s.links_warmup,
+            bf16, log=log, duplex=duplex, rounds=rounds)
 
-    report.links = bench(duplex=False)
+    report.links = bench(s.links_config, s.links_gbits, False, s.links_rounds, duplex=False)
     if veth_available():
-        report.links_duplex = bench(duplex=True)
+        report.links_duplex = bench(s.links_config, s.links_gbits, False, s.links_rounds,
+                                    duplex=True)
     else:
         log("links: no veth pair can be made here; full-duplex links skipped")
+    if native_bf16() and not report.quick:
+        report.links_bf16 = bench(s.bf16_links_config, s.bf16_links_gbits, True, 1,
+                                  duplex=False)
+    else:
+        log(f"links: {s.bf16_links_config} in bf16 needs native bf16; not measured")
 
 
 def isolated(threads: int, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -363,6 +375,8 @@ def plots(report: Report) -> None:
         links.plot_links(report.plots / "links.png", report.links)
     if report.links_duplex:
         links.plot_links(report.plots / "links_duplex.png", report.links_duplex)
+    if report.links_bf16:
+        links.plot_links(report.plots / "links_bf16.png", report.links_bf16)
     panels = [(f"{s_cfg(report)}, 16 × 5 views per rank, fp32 (analytical)",
                bytes_by_k(report, 16, 5), {})]
     s = report.settings

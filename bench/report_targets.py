@@ -110,7 +110,7 @@ def auto_targets(report: Report) -> list[Target]:
 
 def link_results(report: Report) -> list[links.Result]:
     """The rate-limited link runs: the shared lo, then the veth pairs (full duplex)."""
-    return [r for r in (report.links, report.links_duplex) if r is not None]
+    return [r for r in (report.links, report.links_duplex, report.links_bf16) if r is not None]
 
 
 def fabric(result: links.Result) -> str:
@@ -146,7 +146,8 @@ def _link_targets(r: links.Result) -> list[Target]:
         worst_row, worst = max(errors, key=lambda item: abs(item[1]))
         text, ok = status(abs(worst), PREDICTION_ERROR, "", higher=False, fmt="{:.0%}")
         out.append(Target(f"cost model's step time within 20 % on every measured link, "
-                          f"{fabric(r)} (over the link as probed)",
+                          f"{r.config} {'bf16' if r.bf16 else 'fp32'} {fabric(r)} (over the "
+                          "link as probed)",
                           f"worst {worst:+.0%} ({worst_row.plan}, "
                           f"{links.link_name(worst_row.gbits)})", text, ok))
     return out

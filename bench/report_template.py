@@ -569,12 +569,15 @@ def links_section(report: Report) -> list[str]:
     if r is None:
         return lines + ["Not run: no network namespace could be made here (needs root, "
                         "`unshare`, `ip` and `tc`), or `--only` left it out.", ""]
-    cmd = py("bench/links.py", "--config", r.config, "--links", report.settings.links_gbits,
-             "--batch", r.batch, "--views", r.views, "--steps", r.steps,
-             "--warmup", r.warmup) + " --bf16" * r.bf16
-    precision = "" if r.bf16 else (
-        " This CPU has no native bf16 (bf16 would be emulated, ~20x slower), so the runs are "
-        "fp32.")
+    cmd = links_command(r, report.settings.links_gbits)
+    rounds = (f"its steps are short enough to run every plan {r.rounds} times per link, in "
+              "a rotated order, which the 3 % of the auto target needs on shared cores (one "
+              "run of identical code moves by up to 10 %)" if r.rounds > 1 else
+              "one run per plan and link")
+    precision = (f" `{r.config}` runs in fp32 here: {rounds}. " +
+                 ("`r2n2-res-gru` in bf16 follows below." if report.links_bf16 else
+                  "`r2n2-res-gru` in bf16 runs over links only where the CPU has native bf16 "
+                  "(emulated bf16 is ~20x slower) and not with `--quick`: not in this run."))
     return lines + [
         "Loopback between processes is faster than any network between nodes, so each "
         "`parvox train` run here (K = 2, one thread per rank, gloo) goes in a private network "
@@ -594,7 +597,28 @@ def links_section(report: Report) -> list[str]:
         + precision, "",
         f"Command: `{cmd}`", "", links.links_table(r), "",
         f"![samples/s against link speed]({rel(report, report.plots / 'links.png')})", "",
-        *duplex_lines(report, cmd), *crossover_lines(report)]
+        *duplex_lines(report, cmd), *bf16_link_lines(report), *crossover_lines(report)]
+
+
+def links_command(r: links.Result, gbits: str) -> str:
+    """The bench/links.py command line that measures ``r``."""
+    return (py("bench/links.py", "--config", r.config, "--links", gbits, "--batch", r.batch,
+               "--views", r.views, "--steps", r.steps, "--warmup", r.warmup)
+            + f" --rounds {r.rounds}" * (r.rounds > 1) + " --bf16" * r.bf16)
+
+
+def bf16_link_lines(report: Report) -> list[str]:
+    """``r2n2-res-gru`` in bf16 over the shared lo: the network issue 13's 1.7× is about."""
+    r = report.links_bf16
+    if r is None:
+        return []
+    return ["### r2n2-res-gru in bf16 (native on this CPU)", "",
+            "The network and precision of issue 13's owt-over-ddp target. A step computes for "
+            "seconds here, so one round and two links.", "",
+            f"Command: `{links_command(r, report.settings.bf16_links_gbits)}`", "",
+            links.links_table(r), "",
+            "![samples/s against link speed, bf16]"
+            f"({rel(report, report.plots / 'links_bf16.png')})", ""]
 
 
 def duplex_lines(report: Report, cmd: str) -> list[str]:

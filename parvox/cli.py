@@ -134,6 +134,10 @@ def _add_train_parallel_flags(train: argparse.ArgumentParser) -> None:
     train.add_argument("--parallel", choices=_plan_names(),
                        help="per-layer plan (default ddp): " + _plan_help())
     _add_link_flags(train)
+    train.add_argument("--auto-trial", type=int, metavar="N",
+                       help="--parallel auto: time the plans the cost model cannot tell apart "
+                       "(predicted within 20%% of its best) for N steps each and keep the "
+                       "fastest (default 3; 0: the cost model's choice alone)")
     train.add_argument("--fc-update", choices=("global", "per-chunk"),
                        help="with owt-overlap: FC shards step once per global batch (exact, "
                        "default) or after every rank's chunk (Krizhevsky's variant, not exact)")

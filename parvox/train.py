@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,11 @@ from parvox.errors import DataError, ParvoxError
 from parvox.files import check_writable_dir, write_json
 from parvox.models import voxel_loss
 from parvox.parallel.comm import Comm, training_bytes
-from parvox.parallel.cost import Link, overlap_cost, probe_link
+from parvox.parallel.cost import Link, overlap_cost, probe_link, rank_styles, shortlist
 from parvox.parallel.mesh import ParallelDims, init_distributed, shutdown_distributed
 from parvox.parallel.plan import ParallelModel, parallelize
 from parvox.parallel.plans import Workload, get_plan
+from parvox.parallel.trial import TrialRow, agreed_seconds, median_step_s, run_trial
 from parvox.progress import markdown_table, progress_bar
 
 #: 3D-R2N2's optimiser: Adam at 1e-4, later lowered to 1e-5 (Choy et al. 2016, section 5).
@@ -82,6 +84,7 @@ class TrainConfig:
     fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
     link_gbps: float | None = None  # the link --parallel auto assumes (None: probe it at start)
     link_latency_us: float = 0.0
+    auto_trial: int = 3  # --parallel auto: timed steps per shortlisted plan (0: cost model alone)
     lr_scaling: str = "none"
     lr_base_batch: int = 16
     dtype: str = "float32"  # float64 for numerical checks (parity tests)
@@ -113,6 +116,8 @@ class TrainConfig:
             raise ParvoxError(f"--link-gbps must be positive, got {self.link_gbps}")
         if self.link_latency_us < 0:
             raise ParvoxError(f"--link-latency-us must be at least 0, got {self.link_latency_us}")
+        if self.auto_trial < 0:
+            raise ParvoxError(f"--auto-trial must be at least 0, got {self.auto_trial}")
         get_plan(self.parallel)  # one line naming the registered plans
         if self.fc_update == "per-chunk" and self.parallel != "owt-overlap":
             raise ParvoxError("--fc-update per-chunk needs --parallel owt-overlap")
@@ -169,8 +174,10 @@ def _restore(cfg: TrainConfig, model: ParallelModel, optimizer: torch.optim.Opti
 
 def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: torch.dtype,
                     show_progress: bool) -> ParallelModel:
-    """The model with ``cfg.parallel`` applied; ``auto`` probes the link unless given one,
-    prices the plans for this K, batch and mean view count, and says what it chose."""
+    """The model with ``cfg.parallel`` applied. ``auto`` probes the link unless given one,
+    prices the plans for this K, batch and mean view count, times the ones the cost model
+    cannot tell apart (``cfg.auto_trial`` steps each, :mod:`parvox.parallel.trial`), and says
+    what it chose."""
     model = _build_model(cfg).to(device, dtype)
     if not get_plan(cfg.parallel).auto:
         return parallelize(model, cfg.parallel, comm, cfg.fc_update)
@@ -182,12 +189,71 @@ def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: t
     views = max(1, round(sum(cfg.views) / 2))
     work = Workload(comm.world, cfg.batch, views,
                     activation_bytes=2 if cfg.autocast_bf16 else dtype.itemsize)
-    parallel = parallelize(model, cfg.parallel, comm, cfg.fc_update, work=work, link=link)
+    styles, rows = _auto_styles(cfg, model, comm, device, dtype, work, link)
+    if cfg.auto_trial and comm.world > 1:  # timed: the model took optimizer steps
+        model = _build_model(cfg).to(device, dtype)
+        comm.ledger.reset()  # the trial's traffic is not the first step's
     if show_progress:
-        chosen = ", ".join(f"{n}: {s}" for n, s in parallel.styles.items() if s != "data")
+        for row in rows:
+            print(f"auto candidate: {row.describe()}", file=sys.stderr)
+        chosen = ", ".join(f"{n}: {s}" for n, s in styles.items() if s != "data")
         print(f"auto plan for {link.describe()}: {chosen or 'every layer data-parallel'}",
               file=sys.stderr)
-    return parallel
+    return ParallelModel(model, styles, comm, cfg.fc_update, cfg.parallel)
+
+
+def _auto_styles(cfg: TrainConfig, model: torch.nn.Module, comm: Comm, device: torch.device,
+                 dtype: torch.dtype, work: Workload, link: Link
+                 ) -> tuple[dict[str, str], list[TrialRow]]:
+    """``auto``'s styles: the cost model's best alone (``cfg.auto_trial`` 0), or the fastest
+    in a timed trial of its shortlist, priced with this rank's measured compute (``model``'s
+    own training steps without communication, on a batch of the per-rank shape)."""
+    if cfg.auto_trial == 0 or comm.world == 1:
+        styles, predicted = rank_styles(model, work, link)[0]
+        return styles, [TrialRow(styles, predicted, float("nan"))]
+    batch = _trial_batch(cfg, model, work, comm.world)
+    compute_s = agreed_seconds(_median_step(cfg, model, Comm(), device, dtype, batch),
+                               comm)
+    candidates = shortlist(model, work, link, compute_s)
+
+    def make_step(styles: dict[str, str]) -> Callable[[], None]:
+        trial = ParallelModel(_build_model(cfg).to(device, dtype), styles, comm,
+                              cfg.fc_update, cfg.parallel)
+        return _stepper(cfg, trial, comm, device, dtype, batch)
+
+    return run_trial(candidates, make_step, comm, cfg.auto_trial)
+
+
+def _trial_batch(cfg: TrainConfig, model: torch.nn.Module, work: Workload,
+                 world: int) -> dict[str, torch.Tensor]:
+    """Random images and voxels of one rank's share of a step, at the mean view count."""
+    size, grid = model.config.image_size, model.config.voxel_size
+    share = cfg.batch // world
+    generator = torch.Generator().manual_seed(cfg.seed)
+    return {"images": torch.rand(share, work.views, 3, size, size, generator=generator),
+            "voxels": (torch.rand(share, grid, grid, grid, generator=generator) < 0.2).float()}
+
+
+def _median_step(cfg: TrainConfig, model: torch.nn.Module, comm: Comm, device: torch.device,
+                 dtype: torch.dtype, batch: dict[str, torch.Tensor]) -> float:
+    """Median seconds of ``cfg.auto_trial`` training steps of ``model`` on ``batch`` (after a
+    warm-up step); on ``Comm()`` without communication."""
+    return median_step_s(_stepper(cfg, model, comm, device, dtype, batch), cfg.auto_trial)
+
+
+def _stepper(cfg: TrainConfig, model: torch.nn.Module, comm: Comm, device: torch.device,
+             dtype: torch.dtype, batch: dict[str, torch.Tensor]) -> Callable[[], None]:
+    """One training step of ``model`` on ``batch`` per call, with a throwaway optimizer."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.base_lr,
+                                 fused=device.type in ("cpu", "cuda"))
+    if isinstance(model, ParallelModel):
+        model.attach_optimizer(optimizer)
+
+    def step() -> None:
+        with _autocast(cfg, device):
+            _train_step(model, optimizer, dict(batch), cfg.base_lr, comm, device, dtype)
+
+    return step
 
 
 def _check_training_data(dataset: R2N2Dataset, cfg: TrainConfig, comm: Comm,

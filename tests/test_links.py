@@ -108,6 +108,37 @@ def test_predictions_call_the_cost_model(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "| 1 Gbit/s | owt | 20.00 | 0.400 | 0.508 / 0.516 | +27 / +29 | 0.00 | 1.25 |" in table
 
 
+def test_rounds_alternate_the_plans_and_pool_their_steps(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """With rounds, each link runs every plan once per round in a rotated order (so a slow
+    spell of the shared cores hits every plan alike), and a row pools its rounds' steps."""
+    order: list[str] = []
+    times = {"ddp": [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]], "owt": [[0.5] * 3, [0.7] * 3]}
+
+    def measure(data, work, config, plan, *args, tag="", **kwargs):
+        order.append(plan)
+        steps = times[plan][sum(p == plan for p in order) - 1]
+        run = throughput.Run(config, plan, 2, 8, 2, False, "cpu", steps, {})
+        return run, f"said {len(order)}" if plan == "owt" else ""
+
+    def compute(*args):
+        return throughput.Run("tiny", "ddp", 1, 4, 2, False, "cpu", [0.4], {})
+
+    monkeypatch.setattr(links, "measure", measure)
+    monkeypatch.setattr(links, "measure_compute", compute)
+    monkeypatch.setattr(links, "probe", lambda *a, **k: links.Probe(1.0, 64e6, 1.0, 2e-4))
+    monkeypatch.setattr(links, "cost_model", lambda: None)
+    result = links.links_bench(tmp_path, tmp_path, "tiny", [1.0], ["ddp", "owt"], 2, 8, 2,
+                               rounds=2)
+    assert order == ["ddp", "owt", "owt", "ddp"]
+    ddp, owt = result.by_key()[(1.0, "ddp")], result.by_key()[(1.0, "owt")]
+    assert ddp.run.step_times == [1.0] * 3 + [2.0] * 3 and ddp.rounds == [1.0, 2.0]
+    assert ddp.run.seconds == 1.5 and ddp.spread == "4.00–8.00"
+    assert owt.chosen == "said 2 | said 3" and owt.rounds == [0.5, 0.7]
+    assert "| 1 Gbit/s | owt | 13.33 (11.43–16.00) |" in links.links_table(result)
+    assert "2 rounds" in result.title()
+
+
 def test_exit_code_of_the_inner_command_is_kept(namespace: None) -> None:
     assert subprocess.run(in_rate_limited_namespace(["false"], 1)).returncode == 1
     assert subprocess.run(in_rate_limited_namespace(["sh", "-c", "exit 7"], None)).returncode == 7

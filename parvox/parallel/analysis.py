@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from torch import nn
 
 from parvox.parallel.cost import (
+    TRIAL_MARGIN,
+    TRIAL_MOST,
     Link,
     choose_styles,
     layer_shapes,
@@ -117,6 +119,10 @@ def format_plan(report: dict) -> str:
         chosen = next(x["strategy"] for x in report["layers"] if x["name"] == name)
         options = ", ".join(f"{style} {value * 1e3:.2f} ms" for style, value in seconds.items())
         text += f"\nauto: {name} -> {chosen} (predicted communication per step: {options})"
+    if report.get("auto"):
+        text += (f"\nauto in `parvox train` also measures the step's compute, then times the "
+                 f"plans predicted within {TRIAL_MARGIN:.0%} of the best (at most {TRIAL_MOST}) "
+                 "for --auto-trial steps each and keeps the fastest")
     return text
 
 
