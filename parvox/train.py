@@ -389,8 +389,8 @@ def _open_session(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool
     dataset = R2N2Dataset(cfg.data, "train", views=cfg.views, train=True,
                           image_size=model.module.config.image_size, flip=cfg.flip,
                           seed=cfg.seed, skip_bad=cfg.skip_bad,
-                          augment=Augment(cfg.backgrounds, cfg.light_jitter, cfg.frame_jitter,
-                                          cfg.reframe))
+                          augment=Augment(backgrounds=cfg.backgrounds, light=cfg.light_jitter,
+                                          frame=cfg.frame_jitter, reframe=cfg.reframe))
     _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
     # the fused kernel: same update, one pass over the parameters (r2n2-res-gru on 2 CPU
