@@ -252,6 +252,8 @@ def _stepper(cfg: TrainConfig, model: torch.nn.Module, comm: Comm, device: torch
     def step() -> None:
         with _autocast(cfg, device):
             _train_step(model, optimizer, dict(batch), cfg.base_lr, comm, device, dtype)
+        if device.type == "cuda":  # the optimizer's kernels belong to this step's time
+            torch.cuda.synchronize(device)
 
     return step
 
