@@ -25,23 +25,27 @@ FRAME_CENTRE = (0.526, 0.5)
 MASK_LEVEL = 128
 
 
-def frame_object(rgb: np.ndarray, mask: np.ndarray, size: int = R2N2_IMAGE_SIZE) -> np.ndarray:
+def frame_object(rgb: np.ndarray, mask: np.ndarray, size: int = R2N2_IMAGE_SIZE, *,
+                 extent: float | None = FRAME_EXTENT,
+                 centre: tuple[float, float] | None = FRAME_CENTRE) -> np.ndarray:
     """Cut the object out of ``rgb`` (uint8 ``(h, w, 3)``) at ``mask``'s (bool ``(h, w)``,
-    not empty) bounding box and paste it into a transparent uint8 ``(size, size, 4)`` frame at
-    R2N2's scale and position, the mask as its alpha."""
+    not empty) bounding box and paste it into a transparent uint8 ``(size, size, 4)`` frame with
+    its long side at ``extent`` of the frame and its box centred at ``centre`` (row, column
+    fractions): R2N2's scale and position by default. ``extent=None`` keeps the object's scale,
+    ``centre=None`` its position (for a square ``rgb`` of side ``size``: the bench of what each
+    part of re-framing costs)."""
     rows, cols = np.nonzero(mask)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     alpha = mask[top:bottom, left:right].astype(np.uint8) * 255
     piece = np.dstack([rgb[top:bottom, left:right], alpha])
-    scale = FRAME_EXTENT * size / max(bottom - top, right - left)
+    scale = 1.0 if extent is None else extent * size / max(bottom - top, right - left)
     height = max(1, round((bottom - top) * scale))
     width = max(1, round((right - left) * scale))
     small = Image.fromarray(piece, "RGBA").convert("RGBa")  # premultiplied: clean edges
     small = small.resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
     frame = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    y = round(FRAME_CENTRE[0] * size - height / 2)
-    x = round(FRAME_CENTRE[1] * size - width / 2)
-    frame.paste(small, (x, y))
+    row, col = centre or ((top + bottom) / 2 / mask.shape[0], (left + right) / 2 / mask.shape[1])
+    frame.paste(small, (round(col * size - width / 2), round(row * size - height / 2)))
     return np.asarray(frame)
 
 
