@@ -21,6 +21,7 @@ Usage: ``python bench/reframe_cost.py [--checkpoint pretrained] [--data data/shi
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +39,7 @@ from parvox.checkpoint import load_model  # noqa: E402
 from parvox.data.binvox import read_binvox  # noqa: E402
 from parvox.data.classes import class_name  # noqa: E402
 from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
-from parvox.data.framing import FRAME_CENTRE, FRAME_EXTENT, MASK_LEVEL, frame_object  # noqa: E402
+from parvox.data.framing import FRAME_CENTRE, FRAME_EXTENT, reframe_render  # noqa: E402
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models  # noqa: E402
 from parvox.data.verify import R2N2_VIEWS  # noqa: E402
 from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
@@ -51,13 +52,7 @@ Variant = Callable[[np.ndarray], np.ndarray]
 def variant(extent: float | None, centre: tuple[float, float] | None) -> Variant:
     """A uint8 RGBA render ``(S, S, 4)`` -> the same re-framed at ``extent`` / ``centre``
     (``None``: the render's own); a render without an object comes back as it was."""
-    def apply(rgba: np.ndarray) -> np.ndarray:
-        mask = rgba[..., 3] >= MASK_LEVEL
-        if not mask.any():
-            return rgba
-        return frame_object(np.ascontiguousarray(rgba[..., :3]), mask, rgba.shape[0],
-                            extent=extent, centre=centre)
-    return apply
+    return functools.partial(reframe_render, extent=extent, centre=centre)
 
 
 def variants(extents: list[float]) -> dict[str, Variant | None]:

@@ -49,12 +49,15 @@ def frame_object(rgb: np.ndarray, mask: np.ndarray, size: int = R2N2_IMAGE_SIZE,
     return np.asarray(frame)
 
 
-def reframe_render(rgba: np.ndarray) -> np.ndarray:
+def reframe_render(rgba: np.ndarray, *, extent: float | None = FRAME_EXTENT,
+                   centre: tuple[float, float] | None = FRAME_CENTRE) -> np.ndarray:
     """A uint8 RGBA render ``(H, W, 4)`` (square) re-framed as the photo path re-frames a
-    photo: the object at :data:`FRAME_EXTENT` and :data:`FRAME_CENTRE`, with the alpha of its
-    mask (alpha >= :data:`MASK_LEVEL`), as a photo's mask gives it. A render without an object
-    comes back as it was."""
+    photo: the object at :data:`FRAME_EXTENT` and :data:`FRAME_CENTRE` (or the ``extent`` and
+    ``centre`` of :func:`frame_object`), with the alpha of its mask (alpha >=
+    :data:`MASK_LEVEL`), as a photo's mask gives it. A render without an object comes back as
+    it was."""
     mask = rgba[..., 3] >= MASK_LEVEL
     if not mask.any():
         return rgba
-    return frame_object(np.ascontiguousarray(rgba[..., :3]), mask, rgba.shape[0])
+    return frame_object(np.ascontiguousarray(rgba[..., :3]), mask, rgba.shape[0],
+                        extent=extent, centre=centre)
