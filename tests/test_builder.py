@@ -16,6 +16,7 @@ from parvox.data.builder import (
     load_mesh_file,
     mesh_jobs,
     normalize_mesh,
+    procedural_jobs,
 )
 from parvox.data.camera import r2n2_camera
 from parvox.data.layout import R2N2Layout, load_splits, read_rendering_metadata
@@ -137,3 +138,15 @@ def test_z_up_meshes_are_turned_y_up(tmp_path: Path) -> None:
     trimesh.creation.box((0.2, 0.3, 1.0)).export(tall)
     mesh, colors = load_mesh_file(str(tall), up="z")
     assert np.argmax(mesh.extents) == 1 and colors.shape == (12, 3)
+
+
+def test_growing_a_build_keeps_the_models_splits(tmp_path: Path) -> None:
+    out = tmp_path / "data"
+    build_dataset(out, procedural_jobs(4, ["table"]), seed=2, show_progress=False)
+    before = load_splits(out / "ShapeNet.json")
+    summary = build_dataset(out, procedural_jobs(12, ["table"]), seed=2, show_progress=False)
+    assert (summary.count("skipped"), summary.count("built")) == (4, 8)
+    after = load_splits(out / "ShapeNet.json")[0]
+    for name in ("train", "val", "test"):
+        assert set(before[0].ids(name)) <= set(after.ids(name)), name
+    assert len(after.train + after.val + after.test) == 12

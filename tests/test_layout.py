@@ -11,10 +11,12 @@ import pytest
 from paths import SAMPLES  # noqa: E402
 
 from parvox.data.layout import (
+    SPLIT_NAMES,
     ModelRef,
     R2N2Layout,
     TaxonomySplit,
     default_splits,
+    extend_splits,
     load_splits,
     make_splits,
     read_rendering_metadata,
@@ -178,6 +180,28 @@ def test_make_splits_deterministic_and_seeded() -> None:
     # A class's split does not depend on the other classes.
     planes = [m for m in models if m.synset == "02691156"]
     assert make_splits(planes, seed=0)[0] == first[0]
+
+
+def test_extend_splits_keeps_every_split_model_where_it_was() -> None:
+    small = [m for m in synthetic_models() if m.synset == "02691156"][:10]
+    grown = [ModelRef("02691156", f"plane{i:02d}") for i in range(40)] + [
+        ModelRef("03001627", f"chair{i}") for i in range(3)]
+    before = make_splits(small, seed=0)
+    after = extend_splits(before, grown, seed=0)
+    where = {(t.taxonomy_id, m): n for t in after for n in SPLIT_NAMES for m in t.ids(n)}
+    assert sorted(where) == sorted((m.synset, m.model_id) for m in grown)  # a partition
+    for name in SPLIT_NAMES:
+        for mid in before[0].ids(name):
+            assert where[("02691156", mid)] == name
+    # the fresh split of the grown set would have moved some: the guard above is not idle
+    fresh = make_splits(grown, seed=0)[0]
+    assert any(mid not in fresh.train for mid in before[0].train)
+    plane = after[0]
+    assert (len(plane.train), len(plane.val), len(plane.test)) == (7 + 21, 1 + 3, 2 + 6)
+    assert after[1] == make_splits(grown, seed=0)[1]  # a class new to the file: a fresh split
+    # models gone from the build are gone from the file; nothing else moves
+    assert extend_splits(before, small[:5], seed=0)[0].ids("train") == sorted(
+        m for m in before[0].train if m in {r.model_id for r in small[:5]})
 
 
 @pytest.mark.parametrize("fractions", [(0.5, 0.5), (0.7, 0.2, 0.2), (1.2, -0.1, -0.1)])

@@ -38,7 +38,15 @@ from PIL import Image
 from parvox.data.binvox import Voxels, encode_binvox
 from parvox.data.camera import R2N2_IMAGE_SIZE, camera_from_metadata, sample_view_params
 from parvox.data.classes import CLASS_TO_SYNSET, CLASSES, SYNSETS
-from parvox.data.layout import ModelRef, R2N2Layout, make_splits, save_splits
+from parvox.data.layout import (
+    ModelRef,
+    R2N2Layout,
+    TaxonomySplit,
+    extend_splits,
+    load_splits,
+    make_splits,
+    save_splits,
+)
 from parvox.data.verify import R2N2_VIEWS
 from parvox.data.voxelize import voxelize_mesh
 from parvox.errors import DataError, ParvoxError
@@ -329,18 +337,33 @@ def build_dataset(
 ) -> BuildSummary:
     """Build every job into ``out`` and write ``out/ShapeNet.json``.
 
+    Where ``out`` already has a split file, its models keep their split (a dataset grown to
+    more models per class keeps its test models out of training); new models are split among
+    themselves.
+
     Raises:
         DataError: the first failed model, unless ``skip_bad`` (then failures are counted and
             left out of the split file).
     """
     root = Path(out)
     check_writable_dir(root)  # a read-only or forbidden folder stops the build before any work
+    split_path = R2N2Layout(root).splits_path()
+    # read before any work: a broken split file stops the build with its name
+    previous = load_splits(split_path) if split_path.exists() else None
     start = time.perf_counter()
     results = _run_jobs(str(root), jobs, seed, workers, skip_bad, show_progress)
     summary = BuildSummary(results, time.perf_counter() - start, workers)
     good = [r.job.ref for r in results if r.status != "failed"]
-    save_splits(R2N2Layout(root).splits_path(), make_splits(good, fractions, seed))
+    save_splits(split_path, _splits_for(good, previous, fractions, seed))
     return summary
+
+
+def _splits_for(models: list[ModelRef], previous: list[TaxonomySplit] | None,
+                fractions: Sequence[float], seed: int) -> list[TaxonomySplit]:
+    """A fresh split, or ``previous`` extended: a model already split keeps its split."""
+    if previous is None:
+        return make_splits(models, fractions, seed)
+    return extend_splits(previous, models, fractions, seed)
 
 
 def _run_jobs(root: str, jobs: list[BuildJob], seed: int, workers: int, skip_bad: bool,

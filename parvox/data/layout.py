@@ -289,6 +289,39 @@ def make_splits(
     return result
 
 
+def extend_splits(
+    previous: Sequence[TaxonomySplit],
+    models: Iterable[ModelRef],
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    seed: int = 0,
+) -> list[TaxonomySplit]:
+    """Split ``models`` so that those already in ``previous`` keep their split.
+
+    A dataset that grows (a build of more models per class into the same folder) must not move
+    a model a run trained on into the new test split, as splitting the larger set afresh would.
+    The models new to the file are split among themselves by :func:`make_splits`. Models of
+    ``previous`` that are not in ``models`` are left out, as a fresh split would leave them.
+    """
+    kept: dict[tuple[str, str], str] = {
+        (tax.taxonomy_id, mid): name
+        for tax in previous for name in SPLIT_NAMES for mid in tax.ids(name)
+    }
+    models = list(models)
+    new = [ref for ref in models if (ref.synset, ref.model_id) not in kept]
+    parts: dict[str, dict[str, set[str]]] = {}
+    for ref in models:
+        name = kept.get((ref.synset, ref.model_id))
+        if name is not None:
+            parts.setdefault(ref.synset, {n: set() for n in SPLIT_NAMES})[name].add(ref.model_id)
+    for tax in make_splits(new, fractions, seed):
+        lists = parts.setdefault(tax.taxonomy_id, {n: set() for n in SPLIT_NAMES})
+        for name in SPLIT_NAMES:
+            lists[name].update(tax.ids(name))
+    return [TaxonomySplit(synset, class_name(synset),
+                          *(sorted(parts[synset][n]) for n in SPLIT_NAMES))
+            for synset in sorted(parts)]
+
+
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     """Validate three non-negative fractions summing to 1."""
     if len(fractions) != 3 or any(not (f >= 0) for f in fractions):
