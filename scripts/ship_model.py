@@ -123,11 +123,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--docs", default=str(ROOT / "docs"))
     args = ap.parse_args()
+    args.machine = args.machine or f"{cpu_name()}, 2 cores"
     run, data, docs = Path(args.run), Path(args.data), Path(args.docs)
     facts = run_facts(run)
     extra = {"generator_commit": args.generator, "samples": facts["samples"],
              "train_seconds": round(facts["train_s"]),
-             "machine": args.machine or f"{cpu_name()}, 2 cores"}
+             "machine": args.machine}
     export_weights(run, WEIGHTS_FILE, extra)
     size_mb = WEIGHTS_FILE.stat().st_size / 1e6
     if size_mb > MAX_WEIGHTS_MB:
@@ -185,7 +186,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         f"{cfg['frame_jitter']}, re-framed views {cfg.get('reframe', 0.0)}, flips |",
         f"| wall time | {facts['train_s'] / 3600:.2f} h of training steps |",
         f"| final training loss | {facts['final_loss']:.3f} |",
-        f"| machine | {args.machine or f'{cpu_name()}, 2 cores'}, torch {torch.__version__} |",
+        f"| machine | {args.machine}, torch {torch.__version__} |",
         "",
         "Training commands, exactly as run:",
         "",
