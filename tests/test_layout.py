@@ -199,6 +199,7 @@ def test_extend_splits_keeps_every_split_model_where_it_was() -> None:
     plane = after[0]
     assert (len(plane.train), len(plane.val), len(plane.test)) == (7 + 21, 1 + 3, 2 + 6)
     assert after[1] == make_splits(grown, seed=0)[1]  # a class new to the file: a fresh split
+    assert extend_splits([], grown, seed=0) == make_splits(grown, seed=0)  # a first build
     # models gone from the build are gone from the file; nothing else moves
     assert extend_splits(before, small[:5], seed=0)[0].ids("train") == sorted(
         m for m in before[0].train if m in {r.model_id for r in small[:5]})

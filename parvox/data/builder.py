@@ -41,10 +41,8 @@ from parvox.data.classes import CLASS_TO_SYNSET, CLASSES, SYNSETS
 from parvox.data.layout import (
     ModelRef,
     R2N2Layout,
-    TaxonomySplit,
     extend_splits,
     load_splits,
-    make_splits,
     save_splits,
 )
 from parvox.data.verify import R2N2_VIEWS
@@ -349,21 +347,13 @@ def build_dataset(
     check_writable_dir(root)  # a read-only or forbidden folder stops the build before any work
     split_path = R2N2Layout(root).splits_path()
     # read before any work: a broken split file stops the build with its name
-    previous = load_splits(split_path) if split_path.exists() else None
+    previous = load_splits(split_path) if split_path.exists() else []
     start = time.perf_counter()
     results = _run_jobs(str(root), jobs, seed, workers, skip_bad, show_progress)
     summary = BuildSummary(results, time.perf_counter() - start, workers)
     good = [r.job.ref for r in results if r.status != "failed"]
-    save_splits(split_path, _splits_for(good, previous, fractions, seed))
+    save_splits(split_path, extend_splits(previous, good, fractions, seed))
     return summary
-
-
-def _splits_for(models: list[ModelRef], previous: list[TaxonomySplit] | None,
-                fractions: Sequence[float], seed: int) -> list[TaxonomySplit]:
-    """A fresh split, or ``previous`` extended: a model already split keeps its split."""
-    if previous is None:
-        return make_splits(models, fractions, seed)
-    return extend_splits(previous, models, fractions, seed)
 
 
 def _run_jobs(root: str, jobs: list[BuildJob], seed: int, workers: int, skip_bad: bool,

@@ -301,17 +301,19 @@ def extend_splits(
     a model a run trained on into the new test split, as splitting the larger set afresh would.
     The models new to the file are split among themselves by :func:`make_splits`. Models of
     ``previous`` that are not in ``models`` are left out, as a fresh split would leave them.
+    With no ``previous`` this is :func:`make_splits`.
     """
     kept: dict[tuple[str, str], str] = {
         (tax.taxonomy_id, mid): name
         for tax in previous for name in SPLIT_NAMES for mid in tax.ids(name)
     }
-    models = list(models)
-    new = [ref for ref in models if (ref.synset, ref.model_id) not in kept]
     parts: dict[str, dict[str, set[str]]] = {}
+    new = []
     for ref in models:
         name = kept.get((ref.synset, ref.model_id))
-        if name is not None:
+        if name is None:
+            new.append(ref)
+        else:
             parts.setdefault(ref.synset, {n: set() for n in SPLIT_NAMES})[name].add(ref.model_id)
     for tax in make_splits(new, fractions, seed):
         lists = parts.setdefault(tax.taxonomy_id, {n: set() for n in SPLIT_NAMES})
