@@ -190,9 +190,7 @@ def _parallel_model(cfg: TrainConfig, comm: Comm, device: torch.device, dtype: t
     work = Workload(comm.world, cfg.batch, views,
                     activation_bytes=2 if cfg.autocast_bf16 else dtype.itemsize)
     styles, rows = _auto_styles(cfg, model, comm, device, dtype, work, link)
-    if cfg.auto_trial and comm.world > 1:  # timed: the model took optimizer steps
-        model = _build_model(cfg).to(device, dtype)
-        comm.ledger.reset()  # the trial's traffic is not the first step's
+    comm.ledger.reset()  # a trial's traffic is not the first step's
     if show_progress:
         for row in rows:
             print(f"auto candidate: {row.describe()}", file=sys.stderr)
@@ -206,14 +204,16 @@ def _auto_styles(cfg: TrainConfig, model: torch.nn.Module, comm: Comm, device: t
                  dtype: torch.dtype, work: Workload, link: Link
                  ) -> tuple[dict[str, str], list[TrialRow]]:
     """``auto``'s styles: the cost model's best alone (``cfg.auto_trial`` 0), or the fastest
-    in a timed trial of its shortlist, priced with this rank's measured compute (``model``'s
-    own training steps without communication, on a batch of the per-rank shape)."""
+    in a timed trial of its shortlist, priced with this rank's measured compute (training
+    steps without communication, on a batch of the per-rank shape). Every timed step runs on
+    a throwaway copy of the architecture: ``model`` itself is only read, never stepped."""
     if cfg.auto_trial == 0 or comm.world == 1:
         styles, predicted = rank_styles(model, work, link)[0]
         return styles, [TrialRow(styles, predicted, float("nan"))]
     batch = _trial_batch(cfg, model, work, comm.world)
-    compute_s = agreed_seconds(_median_step(cfg, model, Comm(), device, dtype, batch),
-                               comm)
+    solo = _build_model(cfg).to(device, dtype)
+    compute_s = agreed_seconds(_median_step(cfg, solo, Comm(), device, dtype, batch), comm)
+    del solo
     candidates = shortlist(model, work, link, compute_s)
 
     def make_step(styles: dict[str, str]) -> Callable[[], None]:

@@ -226,11 +226,11 @@ def choose_styles(model: nn.Module, work: Workload, link: Link,
     Returns the styles and, per layer with a choice, each of its styles' predicted step time
     with the other layers as chosen (the "why" of ``parvox plan --parallel auto``).
     """
-    styles = rank_styles(model, work, link, compute_s)[0][0]
-    if work.nproc == 1:
-        return styles, {}
     shapes = layer_shapes(model, work.views)
     options = _options(model, shapes)
+    styles = _ranked(shapes, options, work, link, compute_s)[0][0]
+    if work.nproc == 1:
+        return styles, {}
 
     def step(candidate: dict[str, str]) -> float:
         return predict(style_costs(shapes, candidate, work), link, compute_s).step_s
@@ -251,7 +251,12 @@ def rank_styles(model: nn.Module, work: Workload, link: Link,
     with its predicted step time, fastest first (a stable sort: on a tie the first registered
     style, ``data``, comes first). With one rank, only the all-``data`` plan."""
     shapes = layer_shapes(model, work.views)
-    options = _options(model, shapes)
+    return _ranked(shapes, _options(model, shapes), work, link, compute_s)
+
+
+def _ranked(shapes: dict[str, LayerShape], options: dict[str, list[str]], work: Workload,
+            link: Link, compute_s: float) -> list[tuple[dict[str, str], float]]:
+    """:func:`rank_styles` on the layers' shapes and accepted styles."""
     if work.nproc == 1:
         return [({name: "data" for name in shapes}, compute_s)]
     fixed = {name: names[0] for name, names in options.items() if len(names) == 1}
