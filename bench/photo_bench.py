@@ -15,6 +15,9 @@ Sections (each prints a table; ``--json`` keeps them all):
   (the object's size in the frame is a cue of its size and of the viewpoint; a photo's is
   unknown, so the photo path sets every object to R2N2's mean size) and what the
   segmentation adds.
+* ``--reframing``: the clean views 0-4 of the real samples re-framed from their own alpha, one
+  part at a time (the object cut out; moved to R2N2's median centre; scaled to R2N2's median
+  size; both, as the photo path does), against the views as rendered.
 * ``--photos``: each shared photo reconstructed through the photo path (its alpha is the
   mask); the reconstruction is rendered from a grid of R2N2 viewpoints and the best
   silhouette IoU with the photo's mask is reported (both re-framed alike, so scale and
@@ -22,8 +25,8 @@ Sections (each prints a table; ``--json`` keeps them all):
 * ``--speed``: ``parvox reconstruct`` of each shared photo, from process start to files
   written (median of ``--repeats`` runs).
 
-    .venv/bin/python bench/photo_bench.py --framing --backgrounds --photos --speed \\
-        [--checkpoint pretrained] [--json FILE]
+    .venv/bin/python bench/photo_bench.py --framing --backgrounds --reframing --photos \\
+        --speed [--checkpoint pretrained] [--json FILE]
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from parvox.data.layout import R2N2Layout
 from parvox.errors import DataError
 from parvox.evaluate import MAIN_THRESHOLD
 from parvox.metrics import iou
-from parvox.photo import prepare_photo, prepare_rgb
+from parvox.photo import prepare_photo, prepare_rgb, segment
 from parvox.progress import markdown_table
 from parvox.shared import shared_dir
 
@@ -156,49 +159,105 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def backgrounds(checkpoint: str, samples: Path, photos: Path) -> tuple[list[list[str]], dict]:
-    """Per class: clean IoU, re-framed from the true mask, cluttered IoU (segmented), the
-    difference, segmentation IoU."""
+    """Per class: clean IoU, re-framed from the true mask, cluttered IoU through the photo path
+    (segmented), the difference, segmentation IoU; then the same two through the segmentation
+    before the mask network (GrabCut from the border flood alone). ``report["groups"]`` splits
+    the cluttered and segmentation scores by background group."""
     model, _ = load_model(checkpoint)
-    size = model.config.image_size
     layout = R2N2Layout(samples)
-    scenes = texture_backgrounds() + photo_backgrounds(photos)
-    rows, report = [], {"backgrounds": [name for name, _ in scenes], "classes": {}}
+    groups = {"training textures": texture_backgrounds(),
+              "photo regions": photo_backgrounds(photos)}
+    scenes = [(group, name, image) for group, found in groups.items() for name, image in found]
+    rows, report = [], {"backgrounds": [name for _, name, _ in scenes], "classes": {}}
+    by_group: dict[str, list[dict[str, float]]] = {group: [] for group in groups}
     for ref in layout.discover():
         target = read_binvox(layout.voxel_path(ref)).occupancy.astype(bool)
-        clean, framed, cluttered, seg = [], [], [], []
+        scores: list[dict[str, float]] = []
         for view in VIEWS:
             render = load_rgba(layout.image_path(ref, view))
-            clean.append(voxel_iou(predict(model, [protocol_view(render, size)]), target))
-            for name, scene in scenes:
-                rgb, alpha = composite(render, scene)
-                truth = prepare_rgb(rgb, name, mask=alpha)
-                framed.append(voxel_iou(predict(model, [truth.view(size)]), target))
-                try:
-                    photo = prepare_rgb(rgb, f"{ref.model_id}/{view}/{name}")
-                except DataError:  # "no object found": the user gets no reconstruction
-                    report["failures"] = report.get("failures", 0) + 1
-                    seg.append(0.0)
-                    cluttered.append(0.0)
-                    continue
-                seg.append(mask_iou(photo.mask, alpha))
-                cluttered.append(voxel_iou(predict(model, [photo.view(size)]), target))
-        scores = dict(zip(BACKGROUND_SCORES, (float(np.mean(x)) for x in
-                                               (clean, framed, cluttered, seg)), strict=True))
-        report["classes"][class_name(ref.synset)] = scores
-        rows.append(_background_row(class_name(ref.synset), scores))
+            clean = voxel_iou(predict(model, [protocol_view(render, model.config.image_size)]),
+                              target)
+            for group, name, scene in scenes:
+                found = composite_scores(model, *composite(render, scene), target,
+                                         f"{ref.model_id}/{view}/{name}")
+                report["failures"] = report.get("failures", 0) + found.pop("failed")
+                scores.append({"clean": clean, **found})
+                by_group[group].append(found)
+        means = {key: float(np.mean([s[key] for s in scores])) for key in BACKGROUND_SCORES}
+        report["classes"][class_name(ref.synset)] = means
+        rows.append(_background_row(class_name(ref.synset), means))
     report["mean"] = {key: float(np.mean([c[key] for c in report["classes"].values()]))
                       for key in BACKGROUND_SCORES}
+    report["groups"] = {group: {key: float(np.mean([s[key] for s in found]))
+                                for key in BACKGROUND_SCORES[1:]}
+                        for group, found in by_group.items()}
     rows.append(_background_row("**class mean**", report["mean"]))
     return rows, report
 
 
+def composite_scores(model: torch.nn.Module, rgb: np.ndarray, alpha: np.ndarray,
+                     target: np.ndarray, name: str) -> dict[str, float]:
+    """One cluttered composite: IoU re-framed from its true mask, then IoU and mask IoU through
+    each segmentation ("no object found" scores 0 and counts in ``failed``)."""
+    size = model.config.image_size
+    truth = prepare_rgb(rgb, name, mask=alpha)
+    out = {"true_mask": voxel_iou(predict(model, [truth.view(size)]), target), "failed": 0}
+    for suffix, prior in (("", "network"), ("_border", "border")):
+        try:
+            photo = prepare_rgb(rgb, name, prior=prior)
+        except DataError:  # "no object found": the user gets no reconstruction
+            out["failed"] += 1
+            out["cluttered" + suffix] = out["mask" + suffix] = 0.0
+            continue
+        out["mask" + suffix] = mask_iou(photo.mask, alpha)
+        out["cluttered" + suffix] = voxel_iou(predict(model, [photo.view(size)]), target)
+    return out
+
+
 #: The scores of :func:`backgrounds`, per class.
-BACKGROUND_SCORES = ("clean", "true_mask", "cluttered", "mask")
+BACKGROUND_SCORES = ("clean", "true_mask", "cluttered", "mask", "cluttered_border",
+                     "mask_border")
 
 
 def _background_row(name: str, s: dict[str, float]) -> list[str]:
     return [name, f"{s['clean']:.3f}", f"{s['true_mask']:.3f}", f"{s['cluttered']:.3f}",
-            f"{s['cluttered'] - s['clean']:+.3f}", f"{s['mask']:.3f}"]
+            f"{s['cluttered'] - s['clean']:+.3f}", f"{s['mask']:.3f}",
+            f"{s['cluttered_border']:.3f}", f"{s['mask_border']:.3f}"]
+
+
+#: What :func:`reframing_parts` re-frames: (name, frame_object's keyword arguments); ``None``
+#: is the clean view itself.
+REFRAMINGS = (("clean grey", None), ("cut out only", {"extent": None, "centre": None}),
+              ("R2N2 centre", {"extent": None}), ("R2N2 size", {"centre": None}),
+              ("both (the photo path)", {}))
+
+
+def reframing_parts(checkpoint: str, samples: Path) -> list[list[str]]:
+    """Rows: each part of re-framing, its class-mean IoU and per-class IoU, on views 0-4 of the
+    real samples on clean grey (no segmentation: the render's own alpha is the mask)."""
+    from parvox.data.framing import reframe_render
+
+    model, _ = load_model(checkpoint)
+    size = model.config.image_size
+    layout = R2N2Layout(samples)
+    scores: dict[str, dict[str, list[float]]] = {name: {} for name, _ in REFRAMINGS}
+    for ref in layout.discover():
+        target = read_binvox(layout.voxel_path(ref)).occupancy.astype(bool)
+        for view in VIEWS:
+            render = load_rgba(layout.image_path(ref, view))
+            for name, how in REFRAMINGS:
+                image = render if how is None else reframe_render(render, **how)
+                iou_ = voxel_iou(predict(model, [protocol_view(image, size)]), target)
+                scores[name].setdefault(class_name(ref.synset), []).append(iou_)
+    return [[name, f"{np.mean([np.mean(v) for v in per.values()]):.3f}",
+             *(f"{np.mean(v):.3f}" for v in per.values())] for name, per in scores.items()]
+
+
+def reframing_table(checkpoint: str, samples: Path) -> str:
+    """:func:`reframing_parts` as a markdown table, a column per class."""
+    classes = [class_name(ref.synset) for ref in R2N2Layout(samples).discover()]
+    return markdown_table(["views framed", "class mean", *classes],
+                          reframing_parts(checkpoint, samples))
 
 
 def silhouette(mesh_triangles: np.ndarray, azimuth: float, elevation: float,
@@ -229,11 +288,13 @@ def photo_silhouettes(checkpoint: str, photos: Path, segment_only: bool) -> tupl
     try:
         for path in sorted(photos.glob("*.png")):
             truth = prepare_photo(path)  # its alpha: the object's mask in the photo
-            photo = truth
+            photo, border = truth, "-"
             if segment_only:
                 rgb = np.asarray(Image.open(path).convert("RGB"))
-                small = Image.fromarray(rgb).resize(truth.photo.shape[1::-1], Image.Resampling.BOX)
-                photo = prepare_rgb(np.asarray(small), str(path))
+                small = np.asarray(Image.fromarray(rgb).resize(truth.photo.shape[1::-1],
+                                                               Image.Resampling.BOX))
+                photo = prepare_rgb(small, str(path))
+                border = f"{mask_iou(segment(small, prior='border'), truth.mask):.3f}"
             target = truth.framed[..., 3] >= 128
             mesh = probability_mesh(predict(model, [photo.view(size)]).numpy())
             best = max((mask_iou(reframed(silhouette(mesh.triangles, az, el, renderer)), target),
@@ -242,7 +303,7 @@ def photo_silhouettes(checkpoint: str, photos: Path, segment_only: bool) -> tupl
                                  "azimuth": best[1], "elevation": best[2],
                                  "mask_iou": mask_iou(photo.mask, truth.mask)}
             rows.append([path.stem, photo.mask_source, f"{mask_iou(photo.mask, truth.mask):.3f}",
-                         f"{best[0]:.3f}", f"{best[1]:.0f} / {best[2]:.0f}"])
+                         border, f"{best[0]:.3f}", f"{best[1]:.0f} / {best[2]:.0f}"])
     finally:
         renderer.release()
     return rows, report
@@ -271,6 +332,8 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="pretrained")
     ap.add_argument("--framing", action="store_true")
     ap.add_argument("--backgrounds", action="store_true")
+    ap.add_argument("--reframing", action="store_true",
+                    help="what each part of re-framing costs on the clean real samples")
     ap.add_argument("--photos", action="store_true")
     ap.add_argument("--segment", action="store_true",
                     help="with --photos: segment the photos instead of using their alpha")
@@ -295,10 +358,19 @@ def main() -> None:
               "without an object found (scored 0)")
         print(markdown_table(["class", "clean grey IoU", "re-framed from the true mask",
                               "cluttered IoU (photo path)", "difference",
-                              "segmentation IoU"], rows), "\n")
+                              "segmentation IoU", "cluttered IoU, border GrabCut",
+                              "segmentation IoU, border GrabCut"], rows), "\n")
+        print(markdown_table(["backgrounds", "re-framed from the true mask", "cluttered IoU",
+                              "segmentation IoU", "cluttered IoU, border GrabCut",
+                              "segmentation IoU, border GrabCut"],
+                             [[group, *(f"{s[key]:.3f}" for key in BACKGROUND_SCORES[1:])]
+                              for group, s in out["backgrounds"]["groups"].items()]), "\n")
+    if args.reframing:
+        print(reframing_table(args.checkpoint, samples), "\n")
     if args.photos:
         rows, out["photos"] = photo_silhouettes(args.checkpoint, photos, args.segment)
-        print(markdown_table(["photo", "mask", "mask IoU vs alpha", "best silhouette IoU",
+        print(markdown_table(["photo", "mask", "mask IoU vs alpha",
+                              "mask IoU vs alpha, border GrabCut", "best silhouette IoU",
                               "azimuth / elevation"], rows), "\n")
     if args.speed:
         rows, out["speed"] = speed(args.checkpoint, photos, args.repeats)

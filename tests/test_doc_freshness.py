@@ -55,6 +55,11 @@ def test_model_card_describes_the_shipped_weights() -> None:
     assert recorded, "docs/MODEL.md records no weights sha256"
     weights = ROOT / "parvox" / "weights" / "small-procedural.safetensors"
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == recorded.group(1)
+    masknet = ROOT / "parvox" / "weights" / "masknet.safetensors"
+    recorded = re.search(r"`parvox/weights/masknet.safetensors` \([0-9.]+ MB, sha256 "
+                         r"`([0-9a-f]{64})`\)", card)
+    assert recorded, "docs/MODEL.md records no mask network sha256"
+    assert hashlib.sha256(masknet.read_bytes()).hexdigest() == recorded.group(1)
 
 
 def test_the_check_catches_a_stale_doc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,82 @@
+"""The mask network's training scenes (parvox.data.masks) and the network's file format and
+inference (parvox.masknet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from parvox.data import masks as M
+from parvox.errors import DataError
+from parvox.masknet import MaskNet, load_masknet, object_probability, save_masknet
+
+
+def render(colour: tuple[int, int, int] = (250, 20, 20), side: int = 137) -> np.ndarray:
+    """An R2N2-like RGBA render: an opaque L-shaped object of ``colour`` on transparency."""
+    rgba = np.zeros((side, side, 4), np.uint8)
+    rgba[40:100, 50:70] = (*colour, 255)
+    rgba[80:100, 50:110] = (*colour, 255)
+    return rgba
+
+
+def test_cut_out_keeps_only_the_object_box() -> None:
+    piece = M.cut_out(render())
+    assert piece.shape == (60, 60, 4) and piece[..., 3].min() == 0 and piece[0, 0, 3] == 255
+
+
+def test_scene_mask_is_where_the_object_was_pasted() -> None:
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        image, mask = M.scene(render(), rng)
+        assert image.shape == (M.MASK_SIDE, M.MASK_SIDE, 3) and image.dtype == np.uint8
+        assert mask.shape == (M.MASK_SIDE, M.MASK_SIDE) and mask.dtype == bool
+        rows, cols = np.nonzero(mask)
+        extent = max(np.ptp(rows), np.ptp(cols)) + 1
+        low, high = (f * M.MASK_SIDE for f in M.OBJECT_EXTENT)
+        assert low - 2 <= extent <= high + 2
+        # the masked pixels are the (light-jittered, blurred) red object, not the background
+        red = image[..., 0].astype(int) - image[..., 1:].astype(int).mean(axis=2)
+        inner = mask & np.roll(mask, 2, 0) & np.roll(mask, -2, 0) & np.roll(mask, 2, 1) \
+            & np.roll(mask, -2, 1)
+        assert np.median(red[inner]) > 80
+
+
+def test_scene_is_a_function_of_the_generator_and_clutter_stays_out_of_the_mask() -> None:
+    clutter = lambda: render((20, 250, 20))  # noqa: E731
+    a = M.scene(render(), np.random.default_rng(3), other=clutter)
+    b = M.scene(render(), np.random.default_rng(3), other=clutter)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    green = 0
+    for seed in range(40):
+        image, mask = M.scene(render(), np.random.default_rng(seed), other=clutter)
+        greenish = (image[..., 1].astype(int) - image[..., [0, 2]].max(axis=2) > 120)
+        green += int(greenish.sum())
+        assert (greenish & mask).sum() <= 0.02 * mask.sum()
+    assert green > 0  # clutter was drawn at all
+
+
+def test_masknet_shapes_and_its_file_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MaskNet((4, 8, 8)).eval()
+    x = torch.rand(2, 3, 32, 32) * 255
+    assert model(x).shape == (2, 1, 32, 32)
+    path = tmp_path / "m.safetensors"
+    save_masknet(model, path, {"steps": 1})
+    loaded = load_masknet(path)
+    assert loaded.widths == (4, 8, 8)
+    assert torch.allclose(loaded(x), model(x), atol=2e-2)  # fp16 weights
+    prob = object_probability(np.zeros((50, 70, 3), np.uint8), loaded)
+    assert prob.shape == (50, 70) and prob.dtype == np.float32
+    assert 0 <= prob.min() <= prob.max() <= 1
+
+
+def test_bad_masknet_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="nothere.safetensors: mask network weights not found"):
+        load_masknet(tmp_path / "nothere.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 40)
+    with pytest.raises(DataError, match="bad.safetensors: cannot load mask network weights"):
+        load_masknet(bad)
