@@ -45,8 +45,8 @@ BLUR_REACH = 3
 #: Mask sources, as :attr:`PreparedPhoto.mask_source` names them.
 MASK_SOURCES = ("mask file", "alpha", "segmentation", "whole photo")
 #: The mask network's probability beyond which (or below one minus which) GrabCut may not
-#: relabel a pixel: 0.98 segmented the cluttered composites of ``bench/photo_bench.py`` and the
-#: shared photos better than 0.9 (mask IoU 0.828 against 0.798; chair photo 0.947 against 0.926).
+#: relabel a pixel: 0.98 segmented the cluttered composites of ``bench/photo_bench.py`` better
+#: than 0.9 (mask IoU 0.828 against 0.798).
 SURE = 0.98
 
 
