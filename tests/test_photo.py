@@ -68,6 +68,11 @@ def test_a_picture_in_a_plain_frame_with_nothing_inside_is_the_object(prior: str
     assert iou(P.segment(image, prior=prior), expected) > 0.95
 
 
+def test_an_unknown_segmentation_prior_is_refused() -> None:
+    with pytest.raises(ValueError, match="prior must be one of.*'flood'"):
+        P.segment(room_photo()[0], prior="flood")
+
+
 def test_framing_puts_the_object_where_r2n2_renders_have_it() -> None:
     rgb, mask = room_photo()
     framed = P.frame_object(rgb, mask)
