@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from parvox.data.augment import jitter_light, random_background
+from parvox.data.augment import _grid, jitter_light, random_background
 
 #: Side of the mask network's square input, in pixels.
 MASK_SIDE = 128
@@ -87,8 +87,7 @@ def _paste(canvas: np.ndarray, small: np.ndarray, top: int, left: int) -> np.nda
 def _shadow(canvas: np.ndarray, top: int, left: int, height: int, width: int,
             rng: np.random.Generator) -> None:
     """Darken a soft ellipse under an object's box (its contact shadow on a floor), in place."""
-    side = canvas.shape[0]
-    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    ys, xs = _grid(*canvas.shape[:2])
     cy, cx = top + height * rng.uniform(0.9, 1.0), left + width / 2
     ry, rx = max(2.0, 0.12 * height), max(2.0, 0.6 * width)
     falloff = np.exp(-(((ys - cy) / ry) ** 2 + ((xs - cx) / rx) ** 2))
