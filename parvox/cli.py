@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parvox.errors import ParvoxError
@@ -193,6 +194,28 @@ def _add_reconstruct_command(sub: argparse._SubParsersAction) -> None:
     rec.set_defaults(func=_cmd_reconstruct)
 
 
+def _add_grow_command(sub: argparse._SubParsersAction) -> None:
+    grow = sub.add_parser("grow", help="widen a trained network without changing its outputs, "
+                                       "to continue training with more capacity")
+    grow.add_argument("checkpoint", help="run folder or checkpoint folder")
+    grow.add_argument("--out", required=True,
+                      help="new run folder; continue with: parvox train --config-file "
+                           "OUT/config.json --resume ...")
+    grow.add_argument("--hidden-channels", type=int, help="channels of the recurrent grid")
+    grow.add_argument("--fc-dim", type=int, help="width of the encoder FC")
+    grow.add_argument("--decoder-widths", type=_int_list, help="e.g. 64,32,16 (same length)")
+    grow.add_argument("--seed", type=int, default=0, help="init of the new units (default 0)")
+    grow.set_defaults(func=_cmd_grow)
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}"
+                                         ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``parvox`` argument parser."""
     parser = _Parser(prog="parvox", description=__doc__.splitlines()[0])
@@ -220,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--views", type=int, default=5)
     plan.add_argument("--json", help="write the plan to this file")
     plan.set_defaults(func=_cmd_plan)
+    _add_grow_command(sub)
     demo = sub.add_parser("demo", help="the main job on the embedded procedural dataset")
     demo.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
     demo.add_argument("--per-class", type=int, default=30)
@@ -447,6 +471,21 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(format_plan(report))
     if args.json:
         write_json(args.json, report)
+    return 0
+
+
+def _cmd_grow(args: argparse.Namespace) -> int:
+    from parvox.grow import grow_checkpoint
+
+    changes = {k: v for k, v in (("hidden_channels", args.hidden_channels),
+                                 ("fc_dim", args.fc_dim),
+                                 ("decoder_widths", args.decoder_widths)) if v is not None}
+    if not changes:
+        raise ParvoxError("grow: nothing to grow; pass --hidden-channels, --fc-dim or "
+                          "--decoder-widths")
+    written = grow_checkpoint(args.checkpoint, args.out, changes, seed=args.seed)
+    print(f"grown   {written}")
+    print(f"continue with: parvox train --config-file {Path(args.out) / 'config.json'} --resume")
     return 0
 
 
