@@ -232,9 +232,10 @@ REFRAMINGS = (("clean grey", None), ("cut out only", {"extent": None, "centre": 
               ("both (the photo path)", {}))
 
 
-def reframing_parts(checkpoint: str, samples: Path) -> list[list[str]]:
-    """Rows: each part of re-framing, its class-mean IoU and per-class IoU, on views 0-4 of the
-    real samples on clean grey (no segmentation: the render's own alpha is the mask)."""
+def reframing_parts(checkpoint: str, samples: Path) -> tuple[list[str], list[list[str]]]:
+    """The class names, and rows: each part of re-framing, its class-mean IoU and per-class
+    IoU, on views 0-4 of the real samples on clean grey (no segmentation: the render's own
+    alpha is the mask)."""
     from parvox.data.framing import reframe_render
 
     model, _ = load_model(checkpoint)
@@ -249,15 +250,16 @@ def reframing_parts(checkpoint: str, samples: Path) -> list[list[str]]:
                 image = render if how is None else reframe_render(render, **how)
                 iou_ = voxel_iou(predict(model, [protocol_view(image, size)]), target)
                 scores[name].setdefault(class_name(ref.synset), []).append(iou_)
-    return [[name, f"{np.mean([np.mean(v) for v in per.values()]):.3f}",
-             *(f"{np.mean(v):.3f}" for v in per.values())] for name, per in scores.items()]
+    classes = list(scores[REFRAMINGS[0][0]])
+    return classes, [[name, f"{np.mean([np.mean(per[c]) for c in classes]):.3f}",
+                      *(f"{np.mean(per[c]):.3f}" for c in classes)]
+                     for name, per in scores.items()]
 
 
 def reframing_table(checkpoint: str, samples: Path) -> str:
     """:func:`reframing_parts` as a markdown table, a column per class."""
-    classes = [class_name(ref.synset) for ref in R2N2Layout(samples).discover()]
-    return markdown_table(["views framed", "class mean", *classes],
-                          reframing_parts(checkpoint, samples))
+    classes, rows = reframing_parts(checkpoint, samples)
+    return markdown_table(["views framed", "class mean", *classes], rows)
 
 
 def silhouette(mesh_triangles: np.ndarray, azimuth: float, elevation: float,
@@ -299,10 +301,10 @@ def photo_silhouettes(checkpoint: str, photos: Path, segment_only: bool) -> tupl
             mesh = probability_mesh(predict(model, [photo.view(size)]).numpy())
             best = max((mask_iou(reframed(silhouette(mesh.triangles, az, el, renderer)), target),
                         az, el) for az in AZIMUTHS for el in ELEVATIONS)
+            found = mask_iou(photo.mask, truth.mask)
             report[path.stem] = {"mask": photo.mask_source, "iou": best[0],
-                                 "azimuth": best[1], "elevation": best[2],
-                                 "mask_iou": mask_iou(photo.mask, truth.mask)}
-            rows.append([path.stem, photo.mask_source, f"{mask_iou(photo.mask, truth.mask):.3f}",
+                                 "azimuth": best[1], "elevation": best[2], "mask_iou": found}
+            rows.append([path.stem, photo.mask_source, f"{found:.3f}",
                          border, f"{best[0]:.3f}", f"{best[1]:.0f} / {best[2]:.0f}"])
     finally:
         renderer.release()

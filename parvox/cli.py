@@ -7,9 +7,11 @@ with status 2, also as one line; Ctrl-C exits with status 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -403,12 +405,28 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from parvox.files import write_json
 
     _check_json_target(args.json)
-    report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
-                      batch=args.batch, workers=args.workers, floors_from=args.floors_from)
+    with _sigterm_exits():
+        report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
+                          batch=args.batch, workers=args.workers, floors_from=args.floors_from)
     print(report_table(report))
     if args.json:
         write_json(args.json, report)
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM exits through Python (status 143) instead of killing the process outright, so
+    that ``finally`` blocks run: ``parvox eval`` then stops its F-score worker processes,
+    which otherwise stay behind, idle, for ever."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:

@@ -101,9 +101,9 @@ def evaluate(
                 model, dataset, n, batch, workers, class_mean, global_mean, show_progress, pool)
             _record(report, n, ious, fscores, floor_class, floor_global)
             report["samples"] = len(dataset)
-    finally:
+    finally:  # also on SystemExit from SIGTERM (cli): no worker is left behind
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)
     return report
 
 

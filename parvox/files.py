@@ -6,9 +6,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parvox.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -55,3 +58,43 @@ def check_writable_dir(path: str | os.PathLike[str]) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise DataError(path, f"cannot write in the folder ({exc.strerror or exc})") from None
+
+
+def write_half_safetensors(path: str | os.PathLike[str], tensors: dict[str, torch.Tensor],
+                           header: dict[str, str]) -> Path:
+    """Write ``tensors`` as safetensors atomically (see :func:`write_bytes`), floating point
+    ones as fp16, with the string pairs of ``header`` as the file's metadata; returns the path.
+
+    Raises:
+        DataError: the file cannot be written (naming it and the reason).
+    """
+    import torch
+    from safetensors.torch import save
+
+    half = {name: (t.detach().to(torch.float16) if t.is_floating_point() else t.detach())
+            .contiguous() for name, t in tensors.items()}
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(path.parent, f"cannot create the folder ({exc.strerror})") from None
+    write_bytes(path, save(half, metadata=header))
+    return path
+
+
+def read_safetensors(path: str | os.PathLike[str], missing: str, unreadable: str
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors and the metadata of a safetensors file. A missing file is a
+    :class:`DataError` naming it, "``missing``"; an unreadable one, "``unreadable`` (reason)"."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, missing)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+        return load_file(str(path)), header
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise DataError(path, f"{unreadable} ({str(exc).splitlines()[0]})") from None

@@ -23,6 +23,7 @@ from torch import nn
 
 from parvox.data.masks import MASK_SIDE
 from parvox.errors import DataError
+from parvox.files import read_safetensors, write_half_safetensors
 
 #: Channels of the encoder's stages (the decoder mirrors them); the first stage is full size.
 WIDTHS = (16, 32, 64, 96, 128)
@@ -63,30 +64,21 @@ class MaskNet(nn.Module):
 
 
 def save_masknet(model: MaskNet, path: str | Path, info: dict[str, object]) -> None:
-    """Write ``model`` as fp16 safetensors with its widths and ``info`` in the metadata."""
-    from safetensors.torch import save_file
-
-    tensors = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
-               for k, v in model.state_dict().items()}
-    meta = {"widths": json.dumps(model.widths), "info": json.dumps(info)}
-    save_file(tensors, str(path), metadata=meta)
+    """Write ``model`` as fp16 safetensors (atomically) with its widths and ``info`` in the
+    metadata."""
+    write_half_safetensors(path, model.state_dict(),
+                           {"widths": json.dumps(model.widths), "info": json.dumps(info)})
 
 
 def load_masknet(path: str | Path) -> MaskNet:
     """A :class:`MaskNet` in eval mode, float32, from :func:`save_masknet`'s file; a missing or
     corrupt file is a :class:`~parvox.errors.DataError` naming it."""
-    from safetensors import SafetensorError
-    from safetensors.torch import safe_open
-
+    tensors, header = read_safetensors(path, "mask network weights not found",
+                                      "cannot load mask network weights")
     try:
-        with safe_open(str(path), "pt") as handle:
-            widths = tuple(json.loads((handle.metadata() or {})["widths"]))
-            state = {key: handle.get_tensor(key).float() for key in handle.keys()}  # noqa: SIM118
-        model = MaskNet(widths)
-        model.load_state_dict(state)
-    except FileNotFoundError:
-        raise DataError(path, "mask network weights not found") from None
-    except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
+        model = MaskNet(tuple(json.loads(header["widths"])))
+        model.load_state_dict({key: t.float() for key, t in tensors.items()})
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise DataError(path, f"cannot load mask network weights ({type(exc).__name__})") from None
     return model.eval()
 

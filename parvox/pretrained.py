@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
 
 from parvox.errors import DataError, ParvoxError
+from parvox.files import read_safetensors, write_half_safetensors
 
 #: The name that selects the shipped model wherever a checkpoint is asked for.
 PRETRAINED = "pretrained"
@@ -53,29 +52,19 @@ def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[st
     meta = {"config": ckpt.meta.get("config"), "step": ckpt.step,
             "model_overrides": train.get("model_overrides", {}) or {}, "train": train,
             **(extra or {})}
-    tensors = {name: (t.half() if t.is_floating_point() else t).contiguous()
-               for name, t in state.items()}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    save_file(tensors, str(tmp), metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
-    os.replace(tmp, out)
-    return out
+    return write_half_safetensors(out, state, {_META_KEY: json.dumps(meta, sort_keys=True)})
 
 
 def read_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The tensors and the description of exported weights; a missing, corrupt or foreign file
     is a DataError naming it."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(path, "weights file not found")
+    tensors, header = read_safetensors(path, "weights file not found",
+                                      "not a parvox weights file")
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            header = handle.metadata() or {}
-        tensors = load_file(str(path))
         meta = json.loads(header[_META_KEY])
-    except (SafetensorError, OSError, ValueError, KeyError, RuntimeError) as exc:
-        reason = "no parvox description" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+    except (KeyError, ValueError) as exc:
+        reason = "no parvox description" if isinstance(exc, KeyError) else str(exc)
         raise DataError(path, f"not a parvox weights file ({reason})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), str):
         raise DataError(path, "not a parvox weights file (no model config in its header)")

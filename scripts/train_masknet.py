@@ -33,9 +33,6 @@ from parvox.errors import ParvoxError
 from parvox.masknet import MaskNet, save_masknet
 from parvox.progress import markdown_table, progress_bar
 
-#: Views per model in the R2N2 layout.
-VIEWS = 24
-
 
 class Scenes(IterableDataset):
     """Endless batches of (uint8 ``(B, 3, S, S)`` pictures, bool ``(B, S, S)`` masks) around
@@ -50,7 +47,8 @@ class Scenes(IterableDataset):
 
     def render(self, rng: np.random.Generator) -> np.ndarray:
         ref = self.models[int(rng.integers(len(self.models)))]
-        return load_rgba(self.layout.image_path(ref, int(rng.integers(VIEWS))))
+        views = self.layout.read_metadata(ref).shape[0]  # the views its metadata lists
+        return load_rgba(self.layout.image_path(ref, int(rng.integers(views))))
 
     def draw(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [scene(self.render(rng), rng, other=lambda: self.render(rng))

@@ -246,3 +246,43 @@ def test_eval_json_into_a_read_only_folder(unprivileged: list[str], data: Path,
                       "1", "--batch", "4", "--json", reports / "eval.json")
     error_line(proc, reports / "eval.json", "Permission denied")
     assert list(reports.iterdir()) == []
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (zombies excluded)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_eval_stopped_with_sigterm_leaves_no_worker_behind(data: Path, trained: Path) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "parvox", "eval", "--checkpoint", str(trained),
+                             "--data", str(data), "--split", "train", "--views", "1,2,3,4,5",
+                             "--batch", "1", "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_group_members(proc.pid)) < 3 and proc.poll() is None:  # the pool has started
+        assert time.monotonic() < deadline, "no worker process appeared"
+        time.sleep(0.05)
+    assert proc.poll() is None, "eval finished before it could be stopped: give it more work"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 20
+    while _group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _group_members(proc.pid) == []
