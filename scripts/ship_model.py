@@ -203,7 +203,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "",
         "| | |",
         "|---|---|",
-        "| network | `small` (3D-R2N2 shape at 64x64 input, conv-GRU 4³x128, 7.8 M parameters) |",
+        network_row(),
         f"| weights | fp16 safetensors, {size_mb:.1f} MB (budget 25 MB) |",
         f"| weights sha256 | `{sha256_of(WEIGHTS_FILE)}` |",
         f"| data | procedural, `{args.build_command}`: {counts['train']} train / {counts['val']} "
@@ -228,6 +228,20 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "```",
         "",
     ]
+
+
+def network_row() -> str:
+    """The card's row that describes the shipped network, read from the shipped file."""
+    from parvox.pretrained import load_weights
+
+    model, meta = load_weights(WEIGHTS_FILE)
+    c = model.config
+    params = sum(p.numel() for p in model.parameters())
+    overrides = ", ".join(f"{k}={v}" for k, v in (meta.get("model_overrides") or {}).items())
+    return (f"| network | `{meta['config']}`{f' with {overrides}' if overrides else ''} "
+            f"(3D-R2N2's structure at {c.image_size}x{c.image_size} input, "
+            f"conv-{c.recurrent.upper()} on a {c.grid_size}³ grid of {c.hidden_channels} channels, "
+            f"{params / 1e6:.1f} M parameters) |")
 
 
 def card_targets(reports: dict) -> list[str]:
