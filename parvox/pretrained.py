@@ -1,9 +1,10 @@
 """The model that ships inside the package, and the export that makes it.
 
-``parvox/weights/small-procedural.safetensors`` holds the ``small`` network's parameters in
-fp16 (docs/MODEL.md: data, command, evaluation). Its safetensors header carries what rebuilds
-the model: the registry config name, the model overrides and the source checkpoint's step and
-training config, as JSON strings. ``--checkpoint pretrained`` (or no ``--checkpoint`` for
+``parvox/weights/small-procedural.safetensors`` holds the parameters of a ``small`` network
+(widened by ``parvox grow`` where its overrides say so) in fp16 (docs/MODEL.md: network, data,
+command, evaluation). Its safetensors header carries what rebuilds the model: the registry
+config name, the model overrides and the source checkpoint's step and training config, as JSON
+strings. ``--checkpoint pretrained`` (or no ``--checkpoint`` for
 ``parvox reconstruct``) loads it; any other ``*.safetensors`` file written by
 :func:`export_weights` loads the same way.
 """
