@@ -76,25 +76,22 @@ def _roles(module: nn.Module, kind: str, shape: torch.Size
     raise ParvoxError(f"grow: cannot widen a {type(module).__name__}")
 
 
-def _gate_view(shape: torch.Size, gates: int, config: ModelConfig) -> tuple[int, ...]:
-    """The fused gate FC's rows as (gates, C, G³) (+ the input axis for the weight)."""
-    return (gates, config.hidden_channels, config.grid_size ** 3, *shape[1:])
-
-
 def _layouts(model: R2N2) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
     """Parameter name -> (view shape, output axes, input axes) for every parameter; the fused
     gate FC's rows are viewed as (gates, C, G³) so that growing C widens each gate's block."""
-    out = {}
+    out, gates = {}, {}
     for mod_name, module in model.named_modules():
+        prefix = f"{mod_name}." if mod_name else ""
         for kind, param in module.named_parameters(recurse=False):
-            name = f"{mod_name}.{kind}" if mod_name else kind
-            parent = model.get_submodule(mod_name.rsplit(".", 1)[0]) if "." in mod_name else None
-            if isinstance(parent, Recurrent3d) and mod_name.endswith("fc_gates"):
-                view = _gate_view(param.shape, len(parent.GATES), model.config)
-                out[name] = (view, (0, 1, 2), (3,) if kind == "weight" else ())
-            else:
-                out[name] = _roles(module, kind, param.shape)
-    return out
+            out[prefix + kind] = _roles(module, kind, param.shape)
+        if isinstance(module, Recurrent3d):
+            cfg = model.config
+            for kind, param in module.fc_gates.named_parameters():
+                view = (len(module.GATES), cfg.hidden_channels, cfg.grid_size ** 3,
+                        *param.shape[1:])
+                gates[f"{prefix}fc_gates.{kind}"] = (view, (0, 1, 2),
+                                                     (3,) if kind == "weight" else ())
+    return out | gates  # the gate views win over the plain Linear's
 
 
 def _embed(new: Tensor, old: Tensor, view_new: tuple[int, ...], view_old: tuple[int, ...],
@@ -149,13 +146,9 @@ def grow_optimizer_state(state: dict[str, Any], old: R2N2, new: R2N2) -> dict[st
             moment = entry.get(key)
             if moment is None or moment.shape == shapes[name]:
                 continue
-            fill = moment.float().mean() if key == "exp_avg_sq" else 0.0
-            base = torch.full(shapes[name], float(fill), dtype=moment.dtype)
-            view_new, _, _ = new_layout[name]
-            corner = tuple(slice(0, s) for s in old_layout[name][0])
-            base = base.reshape(view_new)
-            base[corner] = moment.reshape(old_layout[name][0])
-            grown_entry[key] = base.reshape(shapes[name])
+            fill = float(moment.float().mean()) if key == "exp_avg_sq" else 0.0
+            grown_entry[key] = _embed(torch.full(shapes[name], fill, dtype=moment.dtype), moment,
+                                      new_layout[name][0], old_layout[name][0], (), ())
         by_name[name] = grown_entry
     return dict(state, state=by_name)
 
@@ -186,14 +179,14 @@ def grow_checkpoint(checkpoint: str | os.PathLike[str], out: str | os.PathLike[s
     old.load_state_dict(upgrade_state_dict(old, ckpt.model_state))
     new = grow_model(old, dataclasses.replace(old.config, **changes), seed)
     train = dict(ckpt.meta.get("train", {}))
-    overrides = dict(train.get("model_overrides") or {}, **_plain(changes))
+    overrides = dict(train.get("model_overrides") or {}, **changes)
     train.update(model_overrides=overrides, out=str(out))
     optimizer = None
     if ckpt.optimizer_state is not None:
         optimizer = grow_optimizer_state(optimizer_state_by_name(ckpt.optimizer_state, old),
                                          old, new)
-    meta = dict(ckpt.meta, train=train, model=_plain(dataclasses.asdict(new.config)),
-                grown_from={"checkpoint": str(ckpt.path), "changes": _plain(changes)})
+    meta = dict(ckpt.meta, train=train, model=dataclasses.asdict(new.config),  # tuples: lists
+                grown_from={"checkpoint": str(ckpt.path), "changes": changes})
     for key in ("sha256", "optimizer", "step"):
         meta.pop(key, None)
     if ckpt.rng_state is not None:
@@ -202,7 +195,3 @@ def grow_checkpoint(checkpoint: str | os.PathLike[str], out: str | os.PathLike[s
     write_json(Path(out) / "config.json", train)
     return written
 
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    """Tuples as lists, for JSON."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}

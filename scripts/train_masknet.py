@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from parvox.data.dataset import load_rgba
-from parvox.data.layout import R2N2Layout, load_splits, split_models
+from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
 from parvox.data.masks import scene
 from parvox.errors import ParvoxError
 from parvox.masknet import MaskNet, save_masknet
@@ -44,11 +44,13 @@ class Scenes(IterableDataset):
         if not self.models:
             raise ParvoxError(f"{root}: no models in the {split} split")
         self.batch, self.seed = batch, seed
+        self.views: dict[ModelRef, int] = {}  # per model: the views its metadata lists
 
     def render(self, rng: np.random.Generator) -> np.ndarray:
         ref = self.models[int(rng.integers(len(self.models)))]
-        views = self.layout.read_metadata(ref).shape[0]  # the views its metadata lists
-        return load_rgba(self.layout.image_path(ref, int(rng.integers(views))))
+        if ref not in self.views:  # read once per model, not once per scene
+            self.views[ref] = self.layout.read_metadata(ref).shape[0]
+        return load_rgba(self.layout.image_path(ref, int(rng.integers(self.views[ref]))))
 
     def draw(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [scene(self.render(rng), rng, other=lambda: self.render(rng))
