@@ -268,8 +268,9 @@ def test_eval_stopped_with_sigterm_leaves_no_worker_behind(data: Path, trained: 
     import signal
     import time
 
+    work = ",".join(["1"] + ["24"] * 12)  # the pool starts at once, then much is left to do
     proc = subprocess.Popen([sys.executable, "-m", "parvox", "eval", "--checkpoint", str(trained),
-                             "--data", str(data), "--split", "train", "--views", "1,2,3,4,5",
+                             "--data", str(data), "--split", "train", "--views", work,
                              "--batch", "1", "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
