@@ -30,7 +30,8 @@ from parvox.data.dataset import load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
 from parvox.data.masks import scene
 from parvox.errors import ParvoxError
-from parvox.masknet import MaskNet, save_masknet
+from parvox.masknet import save_masknet
+from parvox.models.masknet import MaskNet
 from parvox.progress import markdown_table, progress_bar
 
 

@@ -11,7 +11,8 @@ import torch
 
 from parvox.data import masks as M
 from parvox.errors import DataError
-from parvox.masknet import MaskNet, load_masknet, object_probability, save_masknet
+from parvox.masknet import load_masknet, object_probability, save_masknet
+from parvox.models.masknet import MaskNet
 
 
 def render(colour: tuple[int, int, int] = (250, 20, 20), side: int = 137) -> np.ndarray:
