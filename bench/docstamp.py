@@ -13,16 +13,11 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The R2N2 family's model code (``parvox/models`` less the photo path's mask network).
-R2N2_MODULES = tuple(f"parvox/models/{name}.py" for name in (
-    "__init__", "config", "layers", "encoder", "recurrent", "decoder", "r2n2", "registry"))
-#: Model code that docs/BENCHMARKS.md does not time (``tests/test_doc_freshness.py`` checks that
-#: every other file of ``parvox/models`` is in :data:`R2N2_MODULES`).
-NOT_BENCHMARKED = ("parvox/models/masknet.py",)
 #: What each generated doc measures: a change under any of these paths makes it stale.
 MEASURES = {
-    # the R2N2 modules by name: the mask network in parvox/models is not what it times
-    "docs/BENCHMARKS.md": (*R2N2_MODULES, "parvox/parallel", "parvox/train.py",
+    # git pathspecs: the photo path's mask network in parvox/models is not what it times
+    "docs/BENCHMARKS.md": ("parvox/models", ":(exclude)parvox/models/masknet.py",
+                           "parvox/parallel", "parvox/train.py",
                            "parvox/data/dataset.py", "parvox/data/sampling.py",
                            "parvox/data/images.py", "bench/throughput.py", "bench/model_bench.py",
                            "bench/links.py", "bench/projection.py", "bench/data_bench.py"),
