@@ -24,7 +24,8 @@ MEASURES = {
     # the weights it ships are checked by their sha256 in the card, not by commit: the script
     # writes them, so they are committed with the card, after the measurement
     "docs/MODEL.md": ("parvox/models", "parvox/photo.py", "parvox/masknet.py",
-                      "parvox/reconstruct.py", "parvox/evaluate.py", "parvox/pretrained.py",
+                      "parvox/inference.py", "parvox/reconstruct.py", "parvox/evaluate.py",
+                      "parvox/pretrained.py",
                       "parvox/data/dataset.py", "scripts/ship_model.py", "bench/photo_bench.py",
                       "bench/app_bench.py"),
 }

@@ -25,6 +25,9 @@ Sections (each prints a table; ``--json`` keeps them all):
 * ``--speed``: ``parvox reconstruct`` of each shared photo, from process start to files
   written (median of ``--repeats`` runs).
 
+Every prediction is flip-averaged, as ``parvox reconstruct`` predicts (:mod:`parvox.inference`),
+unless ``--no-flip-average``.
+
     .venv/bin/python bench/photo_bench.py --framing --backgrounds --reframing --photos \\
         --speed [--checkpoint pretrained] [--json FILE]
 """
@@ -54,6 +57,7 @@ from parvox.data.framing import frame_object
 from parvox.data.layout import R2N2Layout
 from parvox.errors import DataError
 from parvox.evaluate import MAIN_THRESHOLD
+from parvox.inference import predict_occupancy
 from parvox.metrics import iou
 from parvox.photo import prepare_photo, prepare_rgb, segment
 from parvox.progress import markdown_table
@@ -142,10 +146,14 @@ def composite(render: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, n
     return rgb.round().astype(np.uint8), alpha[..., 0] >= 0.5
 
 
+#: Whether :func:`predict` flip-averages, as ``parvox reconstruct`` does by default
+#: (:mod:`parvox.inference`); ``--no-flip-average`` measures the single pass.
+FLIP_AVERAGE = True
+
+
 def predict(model: torch.nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
     """(32, 32, 32) occupancy probability of one or more (3, S, S) views."""
-    with torch.no_grad():
-        return torch.softmax(model(torch.stack(views)[None]), dim=1)[0, 1]
+    return predict_occupancy(model, torch.stack(views)[None], flip_average=FLIP_AVERAGE)[0]
 
 
 def voxel_iou(prob: torch.Tensor, target: np.ndarray) -> float:
@@ -318,7 +326,8 @@ def speed(checkpoint: str, photos: Path, repeats: int) -> tuple[list, dict]:
         times = []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as out:
-                cmd = [sys.executable, "-m", "parvox", "reconstruct", str(path), "--out", out]
+                cmd = [sys.executable, "-m", "parvox", "reconstruct", str(path), "--out", out,
+                       *([] if FLIP_AVERAGE else ["--no-flip-average"])]
                 if checkpoint != "pretrained":
                     cmd += ["--checkpoint", checkpoint]
                 start = time.perf_counter()
@@ -329,7 +338,7 @@ def speed(checkpoint: str, photos: Path, repeats: int) -> tuple[list, dict]:
     return rows, report
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default="pretrained")
     ap.add_argument("--framing", action="store_true")
@@ -343,11 +352,20 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--procedural", help="a procedural dataset for --framing")
     ap.add_argument("--json", help="write all measurements to this file")
-    args = ap.parse_args()
+    ap.add_argument("--no-flip-average", action="store_true",
+                    help="one forward pass per prediction (default: flip-averaged, as "
+                         "parvox reconstruct predicts)")
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     torch.set_num_threads(2)
     shared = shared_dir()
     samples, photos = shared / "r2n2-samples", shared / "photos"
-    out: dict = {"checkpoint": args.checkpoint}
+    global FLIP_AVERAGE
+    FLIP_AVERAGE = not args.no_flip_average
+    out: dict = {"checkpoint": args.checkpoint, "flip_average": FLIP_AVERAGE}
     if args.framing:
         roots = {"real samples": samples, **({"procedural": Path(args.procedural)}
                                              if args.procedural else {})}

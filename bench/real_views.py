@@ -29,16 +29,17 @@ from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
 from parvox.data.layout import R2N2Layout  # noqa: E402
 from parvox.data.verify import R2N2_VIEWS  # noqa: E402
 from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
+from parvox.inference import predict_occupancy  # noqa: E402
 from parvox.metrics import iou  # noqa: E402
 from parvox.progress import markdown_table  # noqa: E402
 from parvox.shared import shared_dir  # noqa: E402
 
 
 def view_ious(model: torch.nn.Module, views: torch.Tensor, target: torch.Tensor,
-              threshold: float) -> list[float]:
-    """IoU of each view alone: ``views`` ``(V, 3, H, W)``, ``target`` ``(32, 32, 32)``."""
-    with torch.no_grad():
-        occupied = torch.softmax(model(views[:, None]), dim=1)[:, 1]  # (V, 32, 32, 32)
+              threshold: float, flip_average: bool = False) -> list[float]:
+    """IoU of each view alone: ``views`` ``(V, 3, H, W)``, ``target`` ``(32, 32, 32)``;
+    ``flip_average`` as :func:`parvox.inference.predict_occupancy`."""
+    occupied = predict_occupancy(model, views[:, None], flip_average=flip_average)  # (V, N³)
     return iou(occupied, target.expand_as(occupied), threshold).tolist()
 
 
@@ -48,6 +49,9 @@ def main() -> int:
                     help="a run, a checkpoint folder, 'pretrained' or a .safetensors export")
     ap.add_argument("--data", default=str(shared_dir() / "r2n2-samples"))
     ap.add_argument("--threshold", type=float, default=MAIN_THRESHOLD)
+    ap.add_argument("--flip-average", action="store_true",
+                    help="average each prediction with that of the view mirrored, as parvox "
+                         "reconstruct does (default: one pass, as parvox eval)")
     args = ap.parse_args()
     models = {name: load_model(name)[0].eval() for name in args.checkpoint}
     layout = R2N2Layout(args.data)
@@ -61,12 +65,13 @@ def main() -> int:
             if size not in views:
                 views[size] = torch.stack([protocol_view(rgba, size) for rgba in renders])
             scores[name][class_name(ref.synset)] = float(np.mean(
-                view_ious(model, views[size], target, args.threshold)))
+                view_ious(model, views[size], target, args.threshold, args.flip_average)))
     classes = sorted(next(iter(scores.values())))
     rows = [[c, *(f"{scores[n][c]:.3f}" for n in models)] for c in classes]
     rows.append(["**class mean**", *(f"{np.mean(list(scores[n].values())):.3f}"
                                      for n in models)])
-    print(f"1-view IoU@{args.threshold}, mean over every view of each model ({args.data})\n")
+    how = ", flip-averaged" if args.flip_average else ""
+    print(f"1-view IoU@{args.threshold}, mean over every view of each model ({args.data}{how})\n")
     print(markdown_table(["class", *models], rows))
     return 0
 

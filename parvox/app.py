@@ -32,6 +32,7 @@ from parvox.checkpoint import load_model  # noqa: E402
 from parvox.data.binvox import Voxels, encode_binvox  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
 from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
+from parvox.inference import predict_occupancy  # noqa: E402
 from parvox.photo import PreparedPhoto, prepare_photo  # noqa: E402
 from parvox.pretrained import PRETRAINED  # noqa: E402
 from parvox.reconstruct import CUBE_SIDE, mesh_files, probability_mesh  # noqa: E402
@@ -76,10 +77,7 @@ class Reconstructor:
     def predict(self, photos: list[PreparedPhoto]) -> np.ndarray:
         """(32, 32, 32) occupancy probability of the views together."""
         views = torch.stack([p.view(self.size) for p in photos])[None]
-        device = next(self.model.parameters()).device
-        with torch.no_grad():
-            prob = torch.softmax(self.model(views.to(device)), dim=1)[0, 1]
-        return prob.float().cpu().numpy()
+        return predict_occupancy(self.model, views, flip_average=True)[0].numpy()
 
     def files(self, prob: np.ndarray, threshold: float) -> tuple[str, list[str]]:
         """Write the mesh at ``threshold`` (GLB, OBJ, PLY) and the voxels; (GLB, all files)."""

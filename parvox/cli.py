@@ -178,6 +178,9 @@ def _add_eval_command(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--batch", type=int, default=16)
     ev.add_argument("--workers", type=int, default=0, help="data loader processes")
     ev.add_argument("--json", help="write the report to this file")
+    ev.add_argument("--flip-average", action="store_true",
+                    help="average each prediction with that of the views mirrored left-right, "
+                         "as parvox reconstruct does (default: Pix2Vox's single pass)")
     ev.set_defaults(func=_cmd_eval)
 
 
@@ -193,6 +196,9 @@ def _add_reconstruct_command(sub: argparse._SubParsersAction) -> None:
                           "once per image, in order")
     rec.add_argument("--no-segment", action="store_true",
                      help="no segmentation: a photo without alpha is taken whole")
+    rec.add_argument("--no-flip-average", action="store_true",
+                     help="one forward pass instead of the mean of the views as given and "
+                          "mirrored left-right")
     rec.set_defaults(func=_cmd_reconstruct)
 
 
@@ -407,7 +413,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     _check_json_target(args.json)
     with _sigterm_exits():
         report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
-                          batch=args.batch, workers=args.workers, floors_from=args.floors_from)
+                          batch=args.batch, workers=args.workers, floors_from=args.floors_from,
+                          flip_average=args.flip_average)
     print(report_table(report))
     if args.json:
         write_json(args.json, report)
@@ -433,7 +440,8 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from parvox.reconstruct import reconstruct
 
     written = reconstruct(args.images, args.checkpoint, args.out, masks=args.mask,
-                          segment=not args.no_segment)
+                          segment=not args.no_segment,
+                          flip_average=not args.no_flip_average)
     for kind, path in written.items():
         print(f"{kind:8s} {path}")
     return 0

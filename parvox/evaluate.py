@@ -26,6 +26,7 @@ from parvox.data.classes import class_name
 from parvox.data.dataset import R2N2Dataset, collate
 from parvox.data.layout import R2N2Layout, default_splits, split_models
 from parvox.errors import ParvoxError
+from parvox.inference import predict_occupancy
 from parvox.metrics import IOU_THRESHOLDS, fscore, iou
 from parvox.progress import markdown_table, progress
 
@@ -82,23 +83,28 @@ def evaluate(
     workers: int = 0,
     floors_from: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
+    flip_average: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint; returns the JSON-able report (see module docstring).
 
-    ``floors_from`` names the dataset whose training split gives the floors (default ``data``).
+    ``floors_from`` names the dataset whose training split gives the floors (default ``data``);
+    ``flip_average`` averages each prediction with that of the views mirrored left-right
+    (:func:`parvox.inference.predict_occupancy`; default: Pix2Vox's single pass).
     """
     model, meta = load_model(checkpoint)
     image_size = getattr(getattr(model, "config", None), "image_size", 127)
     class_mean, global_mean = training_floors(floors_from or data)
     report: dict[str, Any] = {"checkpoint": str(checkpoint), "data": str(data), "split": split,
-                              "iou": {}, "fscore": {}, "floors": {}}
+                              "flip_average": flip_average, "iou": {}, "fscore": {},
+                              "floors": {}}
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     try:
         for n in views:
             dataset = R2N2Dataset(data, split, views=n, train=False, image_size=image_size,
                                   allow_missing_splits=True)
             ious, fscores, floor_class, floor_global = _evaluate_views(
-                model, dataset, n, batch, workers, class_mean, global_mean, show_progress, pool)
+                model, dataset, n, batch, workers, class_mean, global_mean, show_progress, pool,
+                flip_average)
             _record(report, n, ious, fscores, floor_class, floor_global)
             report["samples"] = len(dataset)
     finally:  # also on SystemExit from SIGTERM (cli): no worker is left behind
@@ -119,7 +125,7 @@ def _fscore_pair(pair: tuple[np.ndarray, np.ndarray]) -> float:
 
 
 def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, show_progress,
-                    pool=None):
+                    pool=None, flip_average=False):
     ious = {t: Scores() for t in IOU_THRESHOLDS}
     floor_class = {t: Scores() for t in IOU_THRESHOLDS}
     floor_global = {t: Scores() for t in IOU_THRESHOLDS}
@@ -127,9 +133,7 @@ def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, 
     loader = DataLoader(dataset, batch_size=batch, collate_fn=collate, num_workers=workers)
     for item in progress(loader, desc=f"eval {n} view{'s' * (n > 1)}", unit="batch",
                          enabled=show_progress):
-        with torch.no_grad():
-            device = next(model.parameters()).device
-            prob = torch.softmax(model(item["images"].to(device)), dim=1)[:, 1].float().cpu()
+        prob = predict_occupancy(model, item["images"], flip_average=flip_average)
         target, synsets = item["voxels"], item["taxonomy"]
         prior = torch.from_numpy(np.stack([class_mean.get(s, global_mean) for s in synsets]))
         glob = torch.from_numpy(global_mean).expand_as(prior)
@@ -166,5 +170,6 @@ def report_table(report: dict[str, Any], threshold: float = MAIN_THRESHOLD) -> s
         ["threshold", *[f"{v}v mean / weighted" for v in views]],
         [(th, *[f"{report['iou'][v][th]['mean']:.3f} / {report['iou'][v][th]['weighted']:.3f}"
                 for v in views]) for th in report["iou"][views[0]]])
-    return (f"IoU at threshold {threshold} ({report['samples']} {report['split']} models)\n\n"
+    how = ", flip-averaged" if report.get("flip_average") else ""
+    return (f"IoU at threshold {threshold} ({report['samples']} {report['split']} models{how})\n\n"
             + markdown_table(head, rows) + "\n\nIoU by threshold\n\n" + thresholds)

@@ -32,6 +32,7 @@ from parvox.data.camera import r2n2_camera
 from parvox.data.meshfiles import Mesh, glb_bytes, obj_bytes, ply_bytes
 from parvox.errors import DataError, ParvoxError
 from parvox.evaluate import MAIN_THRESHOLD
+from parvox.inference import predict_occupancy
 from parvox.photo import PreparedPhoto, prepare_photo
 from parvox.pretrained import PRETRAINED
 
@@ -107,9 +108,10 @@ def preview(photos: list[PreparedPhoto], views: list[np.ndarray],
 
 def reconstruct(images: list[str], checkpoint: str | os.PathLike[str] | None,
                 out: str | os.PathLike[str], *, masks: Sequence[str | None] | None = None,
-                segment: bool = True) -> dict[str, str]:
+                segment: bool = True, flip_average: bool = True) -> dict[str, str]:
     """Reconstruct from ``images`` with ``checkpoint`` (``None``: the shipped model); returns
-    the written paths by kind. ``masks`` gives a mask file (or ``None``) per image."""
+    the written paths by kind. ``masks`` gives a mask file (or ``None``) per image;
+    ``flip_average`` averages with the views mirrored (:mod:`parvox.inference`)."""
     if not images:
         raise ParvoxError("give at least one image")
     masks = list(masks) if masks else [None] * len(images)
@@ -121,9 +123,7 @@ def reconstruct(images: list[str], checkpoint: str | os.PathLike[str] | None,
     model, _ = load_model(checkpoint or PRETRAINED)
     size = model.config.image_size
     views = torch.stack([photo.view(size) for photo in photos])
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        prob = torch.softmax(model(views[None].to(device)), dim=1)[0, 1].float().cpu().numpy()
+    prob = predict_occupancy(model, views[None], flip_average=flip_average)[0].numpy()
     mesh = probability_mesh(prob)
     shown = [(v.permute(1, 2, 0).numpy() * 255).astype(np.uint8) for v in views]
     return _write_outputs(Path(out), prob, mesh, preview(photos, shown, mesh))

@@ -302,3 +302,25 @@ def test_photos_too_large_to_decode_name_the_file_and_size(tmp_path: Path) -> No
         message = str(error.value)
         assert message.startswith(str(path)) and size in message and "downscale" in message
         assert "\n" not in message
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], True), (["--no-flip-average"], False)])
+def test_reconstruct_flip_averages_unless_told(tmp_path: Path, checkpoint: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               flags: list[str], expected: bool) -> None:
+    import parvox.reconstruct
+    from parvox.cli import main
+    from parvox.inference import predict_occupancy
+
+    seen = []
+
+    def spy(model: torch.nn.Module, images: torch.Tensor, *, flip_average: bool) -> torch.Tensor:
+        seen.append(flip_average)
+        return predict_occupancy(model, images, flip_average=flip_average)
+
+    monkeypatch.setattr(parvox.reconstruct, "predict_occupancy", spy)
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), (200, 60, 60)).save(photo)
+    assert main(["reconstruct", str(photo), "--checkpoint", str(checkpoint), "--no-segment",
+                 "--out", str(tmp_path / "out"), *flags]) == 0
+    assert seen == [expected]

@@ -142,6 +142,11 @@ def test_evaluate_reports_views_thresholds_and_floors(data: Path, tmp_path: Path
     floor = report["floors"]["class_mean"]["0.4"]["mean"]
     assert 0.0 < floor <= 1.0
     assert "class-mean floor" in report_table(report)
+    assert report["flip_average"] is False and "flip-averaged" not in report_table(report)
+    flipped = evaluate(tmp_path / "e", data, views=[1], batch=4, show_progress=False,
+                       flip_average=True)
+    assert flipped["flip_average"] is True and "flip-averaged" in report_table(flipped)
+    assert flipped["iou"]["1"]["0.3"] != report["iou"]["1"]["0.3"]  # another prediction
 
 
 def test_lr_scaling_rules() -> None:
