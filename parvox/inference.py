@@ -7,10 +7,11 @@ grid. Averaging its occupancy over each view as given and the same views mirrore
 second opinion on the same input, at the cost of one more forward pass.
 
 Measured before it became the default of ``parvox reconstruct`` and the web page, on the
-procedural *validation* split (20 models per class, the model shipped at d1413d5, IoU@0.4):
-at 1 view (4 random views of each, one at a time) 0.557 in one pass, 0.557 on the mirrored
-views alone, 0.564 averaged (higher in 12 of 13 classes); at 5 random views together 0.624,
-0.626 and 0.628. ``parvox eval`` keeps Pix2Vox's single pass unless asked
+procedural *validation* split (3900 models, Pix2Vox's views; the model shipped at d1413d5,
+IoU@0.4 class mean): 1 view 0.573 in one pass, 0.580 flip-averaged; 5 views 0.641 and 0.645;
+no class lower at either (``parvox eval --checkpoint W --data data/ship --split val --views
+1,5 [--flip-average]``, W from ``git show d1413d5:parvox/weights/small-procedural.safetensors``).
+``parvox eval`` keeps Pix2Vox's single pass unless asked
 (``--flip-average``), so its numbers stay comparable with published ones.
 """
 
