@@ -11,9 +11,10 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parvox.errors import ParvoxError
 
@@ -425,10 +426,28 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _sigterm_exits() -> Iterator[None]:
     """SIGTERM exits through Python (status 143) instead of killing the process outright, so
     that ``finally`` blocks run: ``parvox eval`` then stops its F-score worker processes,
-    which otherwise stay behind, idle, for ever."""
+    which otherwise stay behind, idle, for ever. A signal that lands while the process forks
+    (a loader starting its workers) would raise inside fork's callbacks, where Python ignores
+    exceptions (logging's lock release is one): it is held and sent again just after."""
+    state: dict[str, Any] = {"forking": False, "held": None}
+
     def stop(signum: int, frame: object) -> None:
+        if state["forking"]:
+            state["held"] = signum
+            return
         raise SystemExit(128 + signum)
 
+    def forked() -> None:
+        state["forking"] = False
+        if state["held"] is not None:  # from a thread: the raise must land outside fork's hooks
+            threading.Timer(0.05, os.kill, (os.getpid(), state.pop("held"))).start()
+            state["held"] = None
+
+    def child() -> None:
+        state.update(forking=False, held=None)
+
+    os.register_at_fork(before=lambda: state.update(forking=True), after_in_parent=forked,
+                        after_in_child=child)
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield

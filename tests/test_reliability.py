@@ -281,7 +281,7 @@ def test_eval_stopped_with_sigterm_leaves_no_worker_behind(data: Path, trained: 
     assert proc.poll() is None, "eval finished before it could be stopped: give it more work"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err
     deadline = time.monotonic() + 90  # a worker still importing torch exits after that
     while _group_members(proc.pid) and time.monotonic() < deadline:
