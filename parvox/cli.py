@@ -439,9 +439,9 @@ def _sigterm_exits() -> Iterator[None]:
 
     def forked() -> None:
         state["forking"] = False
-        if state["held"] is not None:  # from a thread: the raise must land outside fork's hooks
-            threading.Timer(0.05, os.kill, (os.getpid(), state.pop("held"))).start()
-            state["held"] = None
+        held, state["held"] = state["held"], None
+        if held is not None:  # from a thread: the raise must land outside fork's hooks
+            threading.Timer(0.05, os.kill, (os.getpid(), held)).start()
 
     def child() -> None:
         state.update(forking=False, held=None)
