@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from parvox.errors import ParvoxError
 
@@ -422,32 +422,53 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ForkHold:
+    """SIGTERM held while this process forks: raised inside fork's callbacks, where Python
+    ignores exceptions (logging's lock release is one), it would be lost. A held signal is sent
+    again from a thread just after the fork. The fork hooks are registered once per process
+    (``os.register_at_fork`` cannot unregister them)."""
+
+    def __init__(self) -> None:
+        self.forking = False
+        self.held: int | None = None
+        self.registered = False
+
+    def register(self) -> None:
+        if not self.registered:
+            os.register_at_fork(before=self._before, after_in_parent=self._after_in_parent,
+                                after_in_child=self._after_in_child)
+            self.registered = True
+
+    def _before(self) -> None:
+        self.forking = True
+
+    def _after_in_parent(self) -> None:
+        self.forking = False
+        held, self.held = self.held, None
+        if held is not None:  # from a thread: the raise must land outside fork's hooks
+            threading.Timer(0.05, os.kill, (os.getpid(), held)).start()
+
+    def _after_in_child(self) -> None:
+        self.forking, self.held = False, None
+
+
+_FORK_HOLD = _ForkHold()
+
+
 @contextlib.contextmanager
 def _sigterm_exits() -> Iterator[None]:
     """SIGTERM exits through Python (status 143) instead of killing the process outright, so
     that ``finally`` blocks run: ``parvox eval`` then stops its F-score worker processes,
     which otherwise stay behind, idle, for ever. A signal that lands while the process forks
-    (a loader starting its workers) would raise inside fork's callbacks, where Python ignores
-    exceptions (logging's lock release is one): it is held and sent again just after."""
-    state: dict[str, Any] = {"forking": False, "held": None}
+    (a loader starting its workers) is held and sent again just after (:class:`_ForkHold`)."""
 
     def stop(signum: int, frame: object) -> None:
-        if state["forking"]:
-            state["held"] = signum
+        if _FORK_HOLD.forking:
+            _FORK_HOLD.held = signum
             return
         raise SystemExit(128 + signum)
 
-    def forked() -> None:
-        state["forking"] = False
-        held, state["held"] = state["held"], None
-        if held is not None:  # from a thread: the raise must land outside fork's hooks
-            threading.Timer(0.05, os.kill, (os.getpid(), held)).start()
-
-    def child() -> None:
-        state.update(forking=False, held=None)
-
-    os.register_at_fork(before=lambda: state.update(forking=True), after_in_parent=forked,
-                        after_in_child=child)
+    _FORK_HOLD.register()
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield
