@@ -177,9 +177,9 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
     2. The mask network (:mod:`parvox.masknet`, trained on procedural renders set into
        photo-like scenes) gives each pixel the object's probability.
     3. GrabCut (Rother et al. 2004, OpenCV) starts from it: the pixels the network is sure of
-       (beyond :data:`SURE`) and the image border are fixed, the rest "probably" object or
-       background as the network leans; GrabCut's colour models then settle the unsure ones
-       along the photo's own edges.
+       (beyond :data:`SURE`) and the image border (where the network is not sure of the
+       object) are fixed, the rest "probably" object or background as the network leans;
+       GrabCut's colour models then settle the unsure ones along the photo's own edges.
     4. The largest connected region is kept, with the regions at least a tenth its size
        (legs, handles).
 
@@ -218,14 +218,15 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
 
 def _seed(likely: np.ndarray, sure: np.ndarray, sure_not: np.ndarray) -> np.ndarray:
     """GrabCut's starting labels, uint8 ``(h, w)``, from bool ``(h, w)`` maps of the pixels
-    that are likely, surely and surely not the object; the image border is background."""
+    that are likely, surely and surely not the object; the image border is background except
+    where the object surely reaches it (a photo framed tighter than its object)."""
     import cv2
 
     seed = np.where(likely, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    seed[sure] = cv2.GC_FGD
-    seed[sure_not] = cv2.GC_BGD
     band = max(1, round(0.02 * min(seed.shape)))
     seed[:band], seed[-band:], seed[:, :band], seed[:, -band:] = (cv2.GC_BGD,) * 4
+    seed[sure] = cv2.GC_FGD
+    seed[sure_not] = cv2.GC_BGD
     return seed
 
 

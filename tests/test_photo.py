@@ -68,6 +68,21 @@ def test_a_picture_in_a_plain_frame_with_nothing_inside_is_the_object(prior: str
     assert iou(P.segment(image, prior=prior), expected) > 0.95
 
 
+def test_grabcut_seed_keeps_the_border_where_the_network_is_sure_of_the_object() -> None:
+    """A photo framed tighter than its object (legs cut by the bottom edge): the border band is
+    background only where the network is not sure of the object."""
+    import cv2
+
+    likely = np.zeros((100, 100), bool)
+    likely[30:, 40:60] = True  # the object runs off the bottom edge
+    sure = np.zeros_like(likely)
+    sure[35:, 45:50] = True  # the network is sure of one leg all the way down
+    seed = P._seed(likely, sure, np.zeros_like(likely))
+    assert (seed[-1, 45:50] == cv2.GC_FGD).all()  # the sure leg reaches the edge
+    assert (seed[-1, 52:60] == cv2.GC_BGD).all()  # likely only: the band wins
+    assert (seed[50, 52:60] == cv2.GC_PR_FGD).all() and (seed[0] == cv2.GC_BGD).all()
+
+
 def test_an_unknown_segmentation_prior_is_refused() -> None:
     with pytest.raises(ValueError, match="prior must be one of.*'flood'"):
         P.segment(room_photo()[0], prior="flood")

@@ -6,8 +6,9 @@ photo's object can sit anywhere, at any size, in front of walls, floors, pattern
 furniture, and a photo may be squashed to a square for the network. Each scene here draws
 those at random around one render of the training split:
 
-* the object cut out at its alpha's bounding box, its long side ``0.25-0.9`` of the picture,
-  stretched by up to ``exp(±0.3)`` in one direction, anywhere it fits, light-jittered;
+* the object cut out at its alpha's bounding box, its long side ``0.25-1.0`` of the picture,
+  stretched by up to ``exp(±0.3)`` in one direction, anywhere it fits or (a tightly framed
+  photo) hanging over the picture's edges by up to a fifth of its size, light-jittered;
 * on a background of :mod:`parvox.data.augment` (gradients, noise, patterns, blurred renders,
   rooms), sometimes with another object cut off at the picture's edge behind it (clutter, not
   in the mask) and a soft contact shadow under it;
@@ -30,11 +31,15 @@ from parvox.data.augment import _grid, jitter_light, random_background
 #: Side of the mask network's square input, in pixels.
 MASK_SIDE = 128
 #: The object's long side as a fraction of the picture: range drawn uniformly.
-OBJECT_EXTENT = (0.25, 0.9)
+OBJECT_EXTENT = (0.25, 1.0)
 #: Largest log-stretch of one image axis (a photo squashed to a square stretches its object).
 MAX_LOG_STRETCH = 0.3
 #: Probabilities of a clutter object at the edge, a contact shadow, and JPEG compression.
 CLUTTER, SHADOW, JPEG = 0.35, 0.5, 0.5
+#: Probability that the object hangs over the picture's edges, and the most it may hang over
+#: each edge as a fraction of its size: photos are often framed tighter than the object (a
+#: chair's legs or a car's bumper cut off), which a scene of objects always inside never shows.
+OVERHANG, MAX_OVERHANG = 0.25, 0.2
 
 
 def cut_out(rgba: np.ndarray) -> np.ndarray:
@@ -50,16 +55,19 @@ def _resized(piece: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _placed(piece: np.ndarray, rng: np.random.Generator, side: int, extent: float,
-            inside: bool = True) -> tuple[np.ndarray, int, int]:
+            inside: bool = True, overhang: float = 0.0) -> tuple[np.ndarray, int, int]:
     """``piece`` scaled to a long side of ``extent * side`` and a random stretch, with the
-    (top, left) of a random place: inside the picture, or anywhere touching it."""
+    (top, left) of a random place: inside the picture (up to ``overhang`` of its height and
+    width beyond each edge), or anywhere touching it."""
     stretch = np.exp(rng.uniform(-MAX_LOG_STRETCH, MAX_LOG_STRETCH))
     height, width = piece.shape[0] * stretch, piece.shape[1] / stretch
     scale = extent * side / max(height, width)
     h, w = max(2, round(height * scale)), max(2, round(width * scale))
     small = _resized(piece, h, w)
     if inside:
-        top, left = int(rng.integers(0, side - h + 1)), int(rng.integers(0, side - w + 1))
+        dh, dw = round(overhang * h), round(overhang * w)
+        top = int(rng.integers(-dh, max(side - h + dh, -dh) + 1))
+        left = int(rng.integers(-dw, max(side - w + dw, -dw) + 1))
     else:  # clutter: cut off by one edge of the picture
         top, left = int(rng.integers(-h // 2, side - h // 2)), int(rng.integers(-w // 2, side))
         if rng.random() < 0.5:
@@ -121,7 +129,8 @@ def scene(render: np.ndarray, rng: np.random.Generator, side: int = MASK_SIDE,
         piece = cut_out(other())
         _paste(canvas, *_placed(piece, rng, side, rng.uniform(0.4, 1.0), inside=False))
     piece = cut_out(render)
-    small, top, left = _placed(piece, rng, side, rng.uniform(*OBJECT_EXTENT))
+    overhang = rng.uniform(0.0, MAX_OVERHANG) if rng.random() < OVERHANG else 0.0
+    small, top, left = _placed(piece, rng, side, rng.uniform(*OBJECT_EXTENT), overhang=overhang)
     rgb = small[..., :3].astype(np.float32)
     alpha = small[..., 3:].astype(np.float32) / 255.0
     rgb = jitter_light(rgb, alpha, rng, 0.3)
