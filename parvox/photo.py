@@ -47,6 +47,10 @@ MASK_SOURCES = ("mask file", "alpha", "segmentation", "whole photo")
 #: relabel a pixel: 0.98 segmented the cluttered composites of ``bench/photo_bench.py`` better
 #: than 0.9 (mask IoU 0.828 against 0.798).
 SURE = 0.98
+#: OpenCV's global random state is seeded with this before each GrabCut: its colour models
+#: start from a k-means drawn from that state, so without a seed the same photo's mask moved
+#: with whatever OpenCV did before in the process (the web page's long-lived one included).
+GRABCUT_SEED = 0
 #: Where :func:`segment`'s GrabCut starts from: the mask network, or the flood from the border.
 PRIORS = ("network", "border")
 
@@ -211,6 +215,7 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
     if (seed == cv2.GC_PR_FGD).sum() + (seed == cv2.GC_FGD).sum() < MIN_OBJECT_FRACTION * seed.size:
         return np.zeros(rgb.shape[:2], bool)
     background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(GRABCUT_SEED)  # the same photo gives the same mask in any process
     cv2.grabCut(np.ascontiguousarray(rgb[..., ::-1]), seed, None, background, foreground,
                 iterations, cv2.GC_INIT_WITH_MASK)
     return _main_regions((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD))
