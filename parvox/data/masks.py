@@ -66,8 +66,8 @@ def _placed(piece: np.ndarray, rng: np.random.Generator, side: int, extent: floa
     small = _resized(piece, h, w)
     if inside:
         dh, dw = round(overhang * h), round(overhang * w)
-        top = int(rng.integers(-dh, max(side - h + dh, -dh) + 1))
-        left = int(rng.integers(-dw, max(side - w + dw, -dw) + 1))
+        top = int(rng.integers(-dh, side - h + dh + 1))  # h, w <= side: never an empty range
+        left = int(rng.integers(-dw, side - w + dw + 1))
     else:  # clutter: cut off by one edge of the picture
         top, left = int(rng.integers(-h // 2, side - h // 2)), int(rng.integers(-w // 2, side))
         if rng.random() < 0.5:
