@@ -7,12 +7,10 @@ with status 2, also as one line; Ctrl-C exits with status 130.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -408,72 +406,30 @@ def _latest_step(run: str | os.PathLike[str]) -> int | None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from parvox.evaluate import evaluate, report_table
+    """SIGTERM stops the evaluation before its next batch: its loader's and F-score pool's
+    workers are shut down (the pool's would otherwise wait for work for ever), nothing is
+    written, and the exit status is 143. The handler only sets a flag: an exception raised from
+    it would land wherever the main thread is (inside fork's callbacks, where Python drops it;
+    in a DataLoader iterator half built, whose ``__del__`` then prints a traceback)."""
+    from parvox.evaluate import EvalStopped, evaluate, report_table
     from parvox.files import write_json
 
     _check_json_target(args.json)
-    with _sigterm_exits():
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopped.append(signum))
+    try:
         report = evaluate(args.checkpoint, args.data, split=args.split, views=args.views,
                           batch=args.batch, workers=args.workers, floors_from=args.floors_from,
-                          flip_average=args.flip_average)
+                          flip_average=args.flip_average, should_stop=lambda: bool(stopped))
+    except EvalStopped:
+        print("parvox: eval stopped by SIGTERM; no report written", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(report_table(report))
     if args.json:
         write_json(args.json, report)
     return 0
-
-
-class _ForkHold:
-    """SIGTERM held while this process forks: raised inside fork's callbacks, where Python
-    ignores exceptions (logging's lock release is one), it would be lost. A held signal is sent
-    again from a thread just after the fork. The fork hooks are registered once per process
-    (``os.register_at_fork`` cannot unregister them)."""
-
-    def __init__(self) -> None:
-        self.forking = False
-        self.held: int | None = None
-        self.registered = False
-
-    def register(self) -> None:
-        if not self.registered:
-            os.register_at_fork(before=self._before, after_in_parent=self._after_in_parent,
-                                after_in_child=self._after_in_child)
-            self.registered = True
-
-    def _before(self) -> None:
-        self.forking = True
-
-    def _after_in_parent(self) -> None:
-        self.forking = False
-        held, self.held = self.held, None
-        if held is not None:  # from a thread: the raise must land outside fork's hooks
-            threading.Timer(0.05, os.kill, (os.getpid(), held)).start()
-
-    def _after_in_child(self) -> None:
-        self.forking, self.held = False, None
-
-
-_FORK_HOLD = _ForkHold()
-
-
-@contextlib.contextmanager
-def _sigterm_exits() -> Iterator[None]:
-    """SIGTERM exits through Python (status 143) instead of killing the process outright, so
-    that ``finally`` blocks run: ``parvox eval`` then stops its F-score worker processes,
-    which otherwise stay behind, idle, for ever. A signal that lands while the process forks
-    (a loader starting its workers) is held and sent again just after (:class:`_ForkHold`)."""
-
-    def stop(signum: int, frame: object) -> None:
-        if _FORK_HOLD.forking:
-            _FORK_HOLD.held = signum
-            return
-        raise SystemExit(128 + signum)
-
-    _FORK_HOLD.register()
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:

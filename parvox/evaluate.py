@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -73,6 +74,11 @@ def training_floors(root: str | os.PathLike[str],
     return class_mean, global_mean
 
 
+class EvalStopped(Exception):
+    """:func:`evaluate`'s ``should_stop`` asked it to stop: raised between batches, after which
+    its loader's and F-score pool's workers are shut down."""
+
+
 def evaluate(
     checkpoint: str | os.PathLike[str],
     data: str | os.PathLike[str],
@@ -84,12 +90,14 @@ def evaluate(
     floors_from: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
     flip_average: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint; returns the JSON-able report (see module docstring).
 
     ``floors_from`` names the dataset whose training split gives the floors (default ``data``);
     ``flip_average`` averages each prediction with that of the views mirrored left-right
-    (:func:`parvox.inference.predict_occupancy`; default: Pix2Vox's single pass).
+    (:func:`parvox.inference.predict_occupancy`; default: Pix2Vox's single pass);
+    ``should_stop``, asked before each batch, ends the evaluation with :class:`EvalStopped`.
     """
     model, meta = load_model(checkpoint)
     image_size = getattr(getattr(model, "config", None), "image_size", 127)
@@ -104,10 +112,10 @@ def evaluate(
                                   allow_missing_splits=True)
             ious, fscores, floor_class, floor_global = _evaluate_views(
                 model, dataset, n, batch, workers, class_mean, global_mean, show_progress, pool,
-                flip_average)
+                flip_average, should_stop)
             _record(report, n, ious, fscores, floor_class, floor_global)
             report["samples"] = len(dataset)
-    finally:  # also on SystemExit from SIGTERM (cli): no worker is left behind
+    finally:  # also when stopped (EvalStopped): no worker is left behind
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return report
@@ -125,7 +133,7 @@ def _fscore_pair(pair: tuple[np.ndarray, np.ndarray]) -> float:
 
 
 def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, show_progress,
-                    pool=None, flip_average=False):
+                    pool=None, flip_average=False, should_stop=None):
     ious = {t: Scores() for t in IOU_THRESHOLDS}
     floor_class = {t: Scores() for t in IOU_THRESHOLDS}
     floor_global = {t: Scores() for t in IOU_THRESHOLDS}
@@ -133,6 +141,8 @@ def _evaluate_views(model, dataset, n, batch, workers, class_mean, global_mean, 
     loader = DataLoader(dataset, batch_size=batch, collate_fn=collate, num_workers=workers)
     for item in progress(loader, desc=f"eval {n} view{'s' * (n > 1)}", unit="batch",
                          enabled=show_progress):
+        if should_stop is not None and should_stop():
+            raise EvalStopped
         prob = predict_occupancy(model, item["images"], flip_average=flip_average)
         target, synsets = item["voxels"], item["taxonomy"]
         prior = torch.from_numpy(np.stack([class_mean.get(s, global_mean) for s in synsets]))

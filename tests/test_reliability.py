@@ -283,7 +283,23 @@ def test_eval_stopped_with_sigterm_leaves_no_worker_behind(data: Path, trained: 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err
+    assert "stopped by SIGTERM; no report written" in err
     deadline = time.monotonic() + 90  # a worker still importing torch exits after that
     while _group_members(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _group_members(proc.pid) == []
+
+
+def test_evaluate_asks_should_stop_before_each_batch(data: Path, trained: Path) -> None:
+    from parvox.evaluate import EvalStopped, evaluate
+
+    asked: list[int] = []
+
+    def stop_at_third() -> bool:
+        asked.append(1)
+        return len(asked) == 3
+
+    with pytest.raises(EvalStopped):
+        evaluate(trained, data, split="train", views=[1], batch=1, show_progress=False,
+                 should_stop=stop_at_third)
+    assert len(asked) == 3
