@@ -15,6 +15,14 @@
 5. ``docs/MODEL.md`` and the JSON reports in ``docs/model/``.
 
 ``--quick`` evaluates 1 and 5 views only and skips the benches (a dry run of the machinery).
+
+``--remeasure`` skips step 1 and measures the shipped file again, for when code on the
+measured path changed and the training run is gone (its checkpoints hold Adam's state, ~3x
+the weights, and are not kept). What the card says of the training comes from the file's own
+metadata and from ``docs/model/provenance.json``, which an export writes beside the card (the
+commands, the schedule, the final loss) and which must name the shipped file's sha256:
+
+    python scripts/ship_model.py --remeasure --data data/ship --procedural-views 1,5
 """
 
 from __future__ import annotations
@@ -74,6 +82,40 @@ def run_facts(run: Path) -> dict:
             "train_s": (prior.get("train_seconds") or 0)
             + sum(e["step_s"] for s, e in last.items() if s > first),
             "final_loss": last[max(last)]["loss"]}
+
+
+def provenance_path(docs: Path) -> Path:
+    return docs / "model" / "provenance.json"
+
+
+def write_provenance(args, facts: dict, docs: Path) -> None:
+    """What the card says of the training that the exported file's metadata does not hold,
+    tied to that file by its sha256 (read back by ``--remeasure``)."""
+    record = {"weights_sha256": sha256_of(WEIGHTS_FILE), "build_command": args.build_command,
+              "commands": args.command, "schedule": args.schedule,
+              "final_loss": facts["final_loss"]}
+    provenance_path(docs).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def remeasured_facts(args, docs: Path) -> dict:
+    """The run's facts for the card from the shipped file's metadata and the provenance an
+    export wrote; fills ``args``' training fields from them. SystemExit (one line) where the
+    provenance is missing or belongs to other weights."""
+    from parvox.pretrained import read_weights
+
+    path = provenance_path(docs)
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found; --remeasure needs the provenance an export wrote")
+    record = json.loads(path.read_text())
+    if record["weights_sha256"] != sha256_of(WEIGHTS_FILE):
+        raise SystemExit(f"{path}: describes weights {record['weights_sha256'][:12]}, not the "
+                         f"shipped {WEIGHTS_FILE.name} ({sha256_of(WEIGHTS_FILE)[:12]})")
+    meta = read_weights(WEIGHTS_FILE)[1]
+    args.build_command, args.command = record["build_command"], record["commands"]
+    args.schedule, args.generator = record["schedule"], meta.get("generator_commit")
+    args.machine = meta.get("machine")
+    return {"config": meta["train"], "steps": meta["step"], "samples": meta["samples"],
+            "train_s": meta["train_seconds"], "final_loss": record["final_loss"]}
 
 
 def evaluate(data: Path, samples: Path, views: str, procedural_views: str, out: Path) -> dict:
@@ -160,15 +202,14 @@ def main() -> None:
                     help="view counts for the procedural test split (a big split at 1,5 only "
                          "saves most of the evaluation time)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--remeasure", action="store_true",
+                    help="measure the shipped file again without a run (no export; the "
+                         "training facts from its metadata and docs/model/provenance.json)")
     ap.add_argument("--docs", default=str(ROOT / "docs"))
     args = ap.parse_args()
-    args.machine = args.machine or f"{cpu_name()}, 2 cores"
-    run, data, docs = Path(args.run), Path(args.data), Path(args.docs)
-    facts = run_facts(run)
-    extra = {"generator_commit": args.generator, "samples": facts["samples"],
-             "train_seconds": round(facts["train_s"]),
-             "machine": args.machine}
-    export_weights(run, WEIGHTS_FILE, extra)
+    data, docs = Path(args.data), Path(args.docs)
+    facts = (remeasured_facts(args, docs) if args.remeasure
+             else export(args, Path(args.run), docs))
     size_mb = WEIGHTS_FILE.stat().st_size / 1e6
     if size_mb > MAX_WEIGHTS_MB:
         raise SystemExit(f"{WEIGHTS_FILE}: {size_mb:.1f} MB, over the {MAX_WEIGHTS_MB} MB budget")
@@ -181,6 +222,20 @@ def main() -> None:
     bench_text, bench = ("(skipped: --quick)", {}) if args.quick else benches(out)
     (docs / "MODEL.md").write_text(card(args, facts, size_mb, reports, bench_text, bench))
     print((docs / "MODEL.md").read_text())
+
+
+def export(args, run: Path, docs: Path) -> dict:
+    """Export ``run``'s last checkpoint as the shipped file and record its provenance; the
+    run's facts."""
+    args.machine = args.machine or f"{cpu_name()}, 2 cores"
+    facts = run_facts(run)
+    extra = {"generator_commit": args.generator, "samples": facts["samples"],
+             "train_seconds": round(facts["train_s"]),
+             "machine": args.machine}
+    export_weights(run, WEIGHTS_FILE, extra)
+    (docs / "model").mkdir(parents=True, exist_ok=True)
+    write_provenance(args, facts, docs)
+    return facts
 
 
 def sha256_of(path: Path) -> str:
@@ -208,6 +263,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "`--checkpoint` is given and what `--checkpoint pretrained` names everywhere. This card is",
         "written by `python scripts/ship_model.py` (command at the end), which exports the run's",
         "last checkpoint and measures the exported file itself.",
+        *remeasured_note(args),
         "",
         "| | |",
         "|---|---|",
@@ -236,6 +292,18 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "```",
         "",
     ]
+
+
+def remeasured_note(args) -> list[str]:
+    """The card's words on a re-measure (``--remeasure``): the file as shipped, measured again
+    with today's code, its training facts from where ``remeasured_facts`` read them."""
+    if not getattr(args, "remeasure", False):
+        return []
+    source = json.loads(provenance_path(Path(args.docs)).read_text()).get(
+        "source", "written by the export")
+    return ["This time it was run with `--remeasure`: the shipped file measured again with this",
+            "commit's code, not exported again (the run is not kept). The training rows come from",
+            f"the file's metadata and `docs/model/provenance.json` ({source})."]
 
 
 def network_row() -> str:
@@ -346,6 +414,7 @@ def card_sections(reports: dict, bench_text: str) -> list[str]:
         "```",
         "python scripts/ship_model.py --run RUN --data DATA --generator COMMIT "
         "--command '...' [--command '...']",
+        "python scripts/ship_model.py --remeasure --data DATA   # the shipped file again",
         "```",
         "",
     ]

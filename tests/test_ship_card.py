@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -44,3 +46,53 @@ def test_without_flip_reports_only_the_single_pass_counts() -> None:
     assert all("flip" not in row for row in rows.values())
     assert rows["real ShapeNet renders, 5 views ≥ 0.60"].endswith("| **no** |")
     assert rows["procedural test split, 1 view ≥ 0.55"].endswith("| yes |")
+
+
+def _export_args(**over) -> SimpleNamespace:
+    args = {"build_command": "parvox data build data/x --per-class 3", "remeasure": False,
+            "command": ["parvox train --steps 5", "parvox train --steps 9 --resume"],
+            "schedule": "lr 1e-4 to 9", "generator": None, "machine": None}
+    return SimpleNamespace(**{**args, **over})
+
+
+def test_remeasure_reads_back_what_the_export_recorded(tmp_path: Path) -> None:
+    """The card of a re-measure says of the training what the export's card said: the
+    commands, schedule and loss from the provenance, the rest from the shipped file."""
+    from parvox.pretrained import WEIGHTS_FILE, read_weights
+
+    meta = read_weights(WEIGHTS_FILE)[1]
+    (tmp_path / "model").mkdir()
+    facts = {"config": meta["train"], "steps": meta["step"], "samples": meta["samples"],
+             "train_s": meta["train_seconds"], "final_loss": 0.1234}
+    ship_model.write_provenance(_export_args(), facts, tmp_path)
+    args = _export_args(build_command=None, command=[], schedule=None, remeasure=True,
+                        docs=str(tmp_path))
+    assert ship_model.remeasured_facts(args, tmp_path) == facts
+    assert args.command == ["parvox train --steps 5", "parvox train --steps 9 --resume"]
+    assert (args.build_command, args.schedule) == ("parvox data build data/x --per-class 3",
+                                                   "lr 1e-4 to 9")
+    assert (args.generator, args.machine) == (meta["generator_commit"], meta["machine"])
+    assert "--remeasure" in " ".join(ship_model.remeasured_note(args))
+    assert "(written by the export)" in " ".join(ship_model.remeasured_note(args))
+    assert ship_model.remeasured_note(_export_args()) == []
+
+
+def test_remeasure_refuses_a_provenance_of_other_weights(tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    with pytest.raises(SystemExit, match="provenance.json: not found"):
+        ship_model.remeasured_facts(_export_args(), tmp_path)
+    ship_model.write_provenance(_export_args(), {"final_loss": 0.1}, tmp_path)
+    path = ship_model.provenance_path(tmp_path)
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "weights_sha256": "ab" * 32}))
+    with pytest.raises(SystemExit, match="describes weights abababababab, not the shipped"):
+        ship_model.remeasured_facts(_export_args(), tmp_path)
+
+
+def test_the_committed_provenance_is_the_shipped_files() -> None:
+    """docs/model/provenance.json names the weights in the package, so the card can be
+    re-measured from a fresh clone."""
+    docs = Path(ship_model.ROOT) / "docs"
+    args = _export_args(remeasure=True)
+    assert ship_model.remeasured_facts(args, docs)["steps"] > 0
+    assert args.command and args.build_command.startswith("parvox data build")
