@@ -23,33 +23,24 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "scripts")]
+
+from photo_bench import mask_iou  # noqa: E402
+from train_masknet import Scenes  # noqa: E402
 
 from parvox import photo  # noqa: E402
-from parvox.data.dataset import load_rgba  # noqa: E402
-from parvox.data.layout import R2N2Layout, load_splits, split_models  # noqa: E402
 from parvox.data.masks import scene  # noqa: E402
 from parvox.progress import markdown_table, progress_bar  # noqa: E402
 
 
 def scenes(root: Path, count: int, side: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """``count`` seeded (uint8 ``(side, side, 3)`` picture, bool ``(side, side)`` mask) pairs
-    around random views of ``root``'s validation models."""
-    layout = R2N2Layout(root)
-    models = split_models(load_splits(layout.splits_path()), "val")
+    around random views of ``root``'s validation models, drawn as the mask network's training
+    draws its scenes (``scripts/train_masknet.py``), at ``side`` pixels."""
+    source = Scenes(root, "val", 1, seed)
     rng = np.random.default_rng(seed)
-
-    def render() -> np.ndarray:
-        ref = models[int(rng.integers(len(models)))]
-        return load_rgba(layout.image_path(ref, int(rng.integers(24))))
-
-    return [scene(render(), rng, side, other=render) for _ in range(count)]
-
-
-def iou(found: np.ndarray, truth: np.ndarray) -> float:
-    """IoU of two bool masks (1 where both are empty)."""
-    union = (found | truth).sum()
-    return float((found & truth).sum() / union) if union else 1.0
+    return [scene(source.render(rng), rng, side, other=lambda: source.render(rng))
+            for _ in range(count)]
 
 
 def paired(values: np.ndarray, base: np.ndarray | None) -> str:
@@ -68,12 +59,12 @@ def sweep(pairs: list, sures: list[float]) -> dict[str, list[float]]:
     bar = progress_bar(len(pairs), desc="scenes", unit="scene")
     try:
         for rgb, truth in pairs:
-            out["network alone (p ≥ 0.5)"].append(iou(photo.object_probability(rgb) >= 0.5,
-                                                      truth))
-            out["border GrabCut"].append(iou(photo.segment(rgb, prior="border"), truth))
+            out["network alone (p ≥ 0.5)"].append(mask_iou(photo.object_probability(rgb) >= 0.5,
+                                                           truth))
+            out["border GrabCut"].append(mask_iou(photo.segment(rgb, prior="border"), truth))
             for s in sures:
                 photo.SURE = s
-                out[f"SURE {s}"].append(iou(photo.segment(rgb), truth))
+                out[f"SURE {s}"].append(mask_iou(photo.segment(rgb), truth))
             bar.update(1)
     finally:
         photo.SURE = default

@@ -113,7 +113,7 @@ def remeasured_facts(args, docs: Path) -> dict:
     meta = read_weights(WEIGHTS_FILE)[1]
     args.build_command, args.command = record["build_command"], record["commands"]
     args.schedule, args.generator = record["schedule"], meta.get("generator_commit")
-    args.machine = meta.get("machine")
+    args.machine, args.source = meta.get("machine"), record.get("source", "written by the export")
     return {"config": meta["train"], "steps": meta["step"], "samples": meta["samples"],
             "train_s": meta["train_seconds"], "final_loss": record["final_loss"]}
 
@@ -296,14 +296,12 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
 
 def remeasured_note(args) -> list[str]:
     """The card's words on a re-measure (``--remeasure``): the file as shipped, measured again
-    with today's code, its training facts from where ``remeasured_facts`` read them."""
-    if not getattr(args, "remeasure", False):
+    with today's code, its training facts from where :func:`remeasured_facts` read them."""
+    if not args.remeasure:
         return []
-    source = json.loads(provenance_path(Path(args.docs)).read_text()).get(
-        "source", "written by the export")
     return ["This time it was run with `--remeasure`: the shipped file measured again with this",
             "commit's code, not exported again (the run is not kept). The training rows come from",
-            f"the file's metadata and `docs/model/provenance.json` ({source})."]
+            f"the file's metadata and `docs/model/provenance.json` ({args.source})."]
 
 
 def network_row() -> str:

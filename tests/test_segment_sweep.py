@@ -17,10 +17,10 @@ from parvox import photo  # noqa: E402
 def test_iou_of_masks() -> None:
     a = np.zeros((4, 4), bool)
     b = a.copy()
-    assert segment_sweep.iou(a, b) == 1.0  # both empty
+    assert segment_sweep.mask_iou(a, b) == 1.0  # both empty
     a[:2] = True
     b[1:3] = True
-    assert segment_sweep.iou(a, b) == pytest.approx(4 / 12)
+    assert segment_sweep.mask_iou(a, b) == pytest.approx(4 / 12)
 
 
 def test_paired_difference_has_two_standard_errors() -> None:

@@ -65,8 +65,7 @@ def test_remeasure_reads_back_what_the_export_recorded(tmp_path: Path) -> None:
     facts = {"config": meta["train"], "steps": meta["step"], "samples": meta["samples"],
              "train_s": meta["train_seconds"], "final_loss": 0.1234}
     ship_model.write_provenance(_export_args(), facts, tmp_path)
-    args = _export_args(build_command=None, command=[], schedule=None, remeasure=True,
-                        docs=str(tmp_path))
+    args = _export_args(build_command=None, command=[], schedule=None, remeasure=True)
     assert ship_model.remeasured_facts(args, tmp_path) == facts
     assert args.command == ["parvox train --steps 5", "parvox train --steps 9 --resume"]
     assert (args.build_command, args.schedule) == ("parvox data build data/x --per-class 3",
