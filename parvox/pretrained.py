@@ -88,3 +88,64 @@ def load_weights(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, d
         raise ParvoxError(f"{path}: parameters do not fit config {meta['config']!r} "
                           f"({str(exc).splitlines()[0]})") from None
     return model.eval(), meta
+
+
+def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torch.Tensor],
+                                                                   dict[str, Any]]:
+    """The uniform mean of exported weights of one network (checkpoint averaging, as in
+    Polyak and Juditsky's averaging of iterates): fp32 tensors and the last file's description,
+    with ``averaged_from`` listing each file's step and sha256. The files must share the model
+    config, its overrides and every tensor's name and shape; integer buffers must be equal."""
+    import hashlib
+
+    if len(paths) < 2:
+        raise ParvoxError("averaging needs at least two weights files")
+    sums: dict[str, torch.Tensor] = {}
+    sources, first, meta = [], None, {}
+    for path in paths:
+        path = weights_path(path)
+        tensors, meta = read_weights(path)
+        model = (meta["config"], meta.get("model_overrides", {}))
+        if first is None:
+            first = model
+            sums = {n: t.double() if t.is_floating_point() else t for n, t in tensors.items()}
+        else:
+            _check_same_network(path, model, first, tensors, sums)
+            for name, t in tensors.items():
+                if t.is_floating_point():
+                    sums[name] += t.double()
+        sources.append({"file": path.name, "step": meta.get("step"),
+                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+    state = {n: (t / len(paths)).float() if t.is_floating_point() else t
+             for n, t in sums.items()}
+    return state, {**meta, "averaged_from": sources}
+
+
+def _check_same_network(path: Path, model: tuple, first: tuple,
+                        tensors: dict[str, torch.Tensor], sums: dict[str, torch.Tensor]) -> None:
+    if model != first:
+        raise DataError(path, f"another network than the first file's ({model} vs {first})")
+    if tensors.keys() != sums.keys():
+        raise DataError(path, "other tensor names than the first file's")
+    for name, t in tensors.items():
+        if t.shape != sums[name].shape:
+            raise DataError(path, f"tensor {name} is {tuple(t.shape)}, the first file's "
+                                  f"{tuple(sums[name].shape)}")
+        if not t.is_floating_point() and not torch.equal(t, sums[name]):
+            raise DataError(path, f"integer buffer {name} differs from the first file's")
+
+
+def write_average(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
+    """Write :func:`average_weights` of ``paths`` as fp16 safetensors at ``out``."""
+    state, meta = average_weights(paths)
+    return write_half_safetensors(out, state, {_META_KEY: json.dumps(meta, sort_keys=True)})
+
+
+def model_from_state(state: dict[str, torch.Tensor], meta: dict[str, Any]) -> torch.nn.Module:
+    """The eval-mode fp32 model of ``state`` under the description ``meta`` (as read)."""
+    from parvox.models import create_model
+
+    model = create_model(meta["config"], **meta.get("model_overrides", {}))
+    model.load_state_dict({n: t.float() if t.is_floating_point() else t
+                           for n, t in state.items()})
+    return model.eval()

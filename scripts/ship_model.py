@@ -16,6 +16,14 @@
 
 ``--quick`` evaluates 1 and 5 views only and skips the benches (a dry run of the machinery).
 
+``--average W1 W2 ...`` replaces step 1 with the uniform mean of exported weights files
+(:func:`parvox.pretrained.average_weights`; checkpoint averaging, chosen on the validation split
+with ``bench/weight_average.py``). The last file must be the one ``docs/model/provenance.json``
+describes; its commands are kept, and ``--command`` lines (the averaging as run) are appended:
+
+    python scripts/ship_model.py --average W57180 --average W63528 --data data/ship \
+        --procedural-views 1,5 --command "..."
+
 ``--remeasure`` skips step 1 and measures the shipped file again, for when code on the
 measured path changed and the training run is gone (its checkpoints hold Adam's state, ~3x
 the weights, and are not kept). What the card says of the training comes from the file's own
@@ -88,34 +96,54 @@ def provenance_path(docs: Path) -> Path:
     return docs / "model" / "provenance.json"
 
 
-def write_provenance(args, facts: dict, docs: Path) -> None:
+def write_provenance(args, facts: dict, docs: Path, source: str | None = None) -> None:
     """What the card says of the training that the exported file's metadata does not hold,
     tied to that file by its sha256 (read back by ``--remeasure``)."""
     record = {"weights_sha256": sha256_of(WEIGHTS_FILE), "build_command": args.build_command,
               "commands": args.command, "schedule": args.schedule,
-              "final_loss": facts["final_loss"]}
+              "final_loss": facts["final_loss"], **({"source": source} if source else {})}
     provenance_path(docs).write_text(json.dumps(record, indent=1) + "\n")
 
 
-def remeasured_facts(args, docs: Path) -> dict:
-    """The run's facts for the card from the shipped file's metadata and the provenance an
-    export wrote; fills ``args``' training fields from them. SystemExit (one line) where the
-    provenance is missing or belongs to other weights."""
+def remeasured_facts(args, docs: Path, weights: Path | None = None) -> dict:
+    """The run's facts for the card from the metadata of ``weights`` (the shipped file) and the
+    provenance an export wrote; fills ``args``' training fields from them. SystemExit (one
+    line) where the provenance is missing or belongs to other weights."""
     from parvox.pretrained import read_weights
 
+    weights = weights or WEIGHTS_FILE
     path = provenance_path(docs)
     if not path.is_file():
         raise SystemExit(f"{path}: not found; --remeasure needs the provenance an export wrote")
     record = json.loads(path.read_text())
-    if record["weights_sha256"] != sha256_of(WEIGHTS_FILE):
-        raise SystemExit(f"{path}: describes weights {record['weights_sha256'][:12]}, not the "
-                         f"shipped {WEIGHTS_FILE.name} ({sha256_of(WEIGHTS_FILE)[:12]})")
-    meta = read_weights(WEIGHTS_FILE)[1]
+    if record["weights_sha256"] != sha256_of(weights):
+        raise SystemExit(f"{path}: describes weights {record['weights_sha256'][:12]}, not "
+                         f"{weights} ({sha256_of(weights)[:12]})")
+    meta = read_weights(weights)[1]
     args.build_command, args.command = record["build_command"], record["commands"]
     args.schedule, args.generator = record["schedule"], meta.get("generator_commit")
     args.machine, args.source = meta.get("machine"), record.get("source", "written by the export")
     return {"config": meta["train"], "steps": meta["step"], "samples": meta["samples"],
-            "train_s": meta["train_seconds"], "final_loss": record["final_loss"]}
+            "train_s": meta["train_seconds"], "final_loss": record["final_loss"],
+            "averaged_from": meta.get("averaged_from")}
+
+
+def average(args, docs: Path) -> dict:
+    """Ship the uniform mean of ``args.average`` (exported weights files): the facts and the
+    commands of the last one's provenance, ``args.command`` appended; a new provenance."""
+    from parvox.pretrained import write_average
+
+    if len(args.average) < 2:
+        raise SystemExit("--average needs at least two weights files")
+    added = list(args.command)
+    last = Path(args.average[-1])
+    facts = remeasured_facts(args, docs, last)  # its provenance, checked against the file
+    args.command = [*args.command, *added]
+    source = (f"the provenance of {last.name} (sha256 {sha256_of(last)[:12]}), the last of the "
+              "averaged files, with the averaging appended by scripts/ship_model.py --average")
+    write_average(args.average, WEIGHTS_FILE)
+    write_provenance(args, facts, docs, source)
+    return remeasured_facts(args, docs)  # the shipped mean's own metadata
 
 
 def evaluate(data: Path, samples: Path, views: str, procedural_views: str, out: Path) -> dict:
@@ -205,10 +233,14 @@ def main() -> None:
     ap.add_argument("--remeasure", action="store_true",
                     help="measure the shipped file again without a run (no export; the "
                          "training facts from its metadata and docs/model/provenance.json)")
+    ap.add_argument("--average", action="append", default=[], metavar="WEIGHTS",
+                    help="ship the uniform mean of these exported weights files instead of "
+                         "exporting a run (repeat; the last one's provenance is kept)")
     ap.add_argument("--docs", default=str(ROOT / "docs"))
     args = ap.parse_args()
     data, docs = Path(args.data), Path(args.docs)
     facts = (remeasured_facts(args, docs) if args.remeasure
+             else average(args, docs) if args.average
              else export(args, Path(args.run), docs))
     size_mb = WEIGHTS_FILE.stat().st_size / 1e6
     if size_mb > MAX_WEIGHTS_MB:
@@ -280,6 +312,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         f"{'bf16 autocast' if cfg['autocast_bf16'] else 'fp32'}; augmentation: backgrounds "
         f"{cfg['backgrounds']}, light jitter {cfg['light_jitter']}, frame jitter "
         f"{cfg['frame_jitter']}, re-framed views {cfg.get('reframe', 0.0)}, flips |",
+        *averaging_row(facts),
         f"| wall time | {facts['train_s'] / 3600:.2f} h of training steps |",
         f"| final training loss | {facts['final_loss']:.3f} |",
         f"| machine | {args.machine}, torch {torch.__version__} |",
@@ -294,9 +327,25 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
     ]
 
 
+def averaging_row(facts: dict) -> list[str]:
+    """The card's row on checkpoint averaging, where the shipped file is a mean of weights."""
+    sources = facts.get("averaged_from")
+    if not sources:
+        return []
+    parts = ", ".join(f"step {s['step']} (`{s['sha256'][:12]}`)" for s in sources)
+    return [f"| checkpoint averaging | the uniform mean of the exported weights at {parts}, "
+            "averaged in float64 and stored in fp16 (`parvox.pretrained.average_weights`); "
+            "the training rows are those of the last |"]
+
+
 def remeasured_note(args) -> list[str]:
     """The card's words on a re-measure (``--remeasure``): the file as shipped, measured again
     with today's code, its training facts from where :func:`remeasured_facts` read them."""
+    if args.average:
+        return ["This time it was run with `--average`: the shipped file is the uniform mean of",
+                "exported weights (the averaging row below), measured with this commit's code.",
+                "The training rows come from the last file's metadata and provenance",
+                f"({args.source})."]
     if not args.remeasure:
         return []
     return ["This time it was run with `--remeasure`: the shipped file measured again with this",
@@ -412,6 +461,7 @@ def card_sections(reports: dict, bench_text: str) -> list[str]:
         "```",
         "python scripts/ship_model.py --run RUN --data DATA --generator COMMIT "
         "--command '...' [--command '...']",
+        "python scripts/ship_model.py --average W1 --average W2 --data DATA --command '...'",
         "python scripts/ship_model.py --remeasure --data DATA   # the shipped file again",
         "```",
         "",
