@@ -4,7 +4,9 @@ Each step draws fresh scenes (:func:`parvox.data.masks.scene`) around random vie
 training split's models in a loader process; the validation scenes are fixed (seeded) ones of
 the validation split's models. Loss: binary cross-entropy plus soft Dice. Adam with 100 steps
 of warm-up and a cosine decay over ``--steps`` or ``--time-limit``, whichever ends first;
-bf16 autocast with ``--bf16``. Ends with a table of mask IoU@0.5 on the validation
+bf16 autocast with ``--bf16``. ``--init FILE`` continues saved weights with a fresh Adam and
+schedule (a warm restart); the file's steps, scenes and minutes carry into the new file's
+totals and its command is kept before this one. Ends with a table of mask IoU@0.5 on the validation
 scenes and writes fp16 weights with the command in their metadata.
 
     .venv/bin/python scripts/train_masknet.py --data data/ship --steps 3000 \\
@@ -15,6 +17,7 @@ scenes and writes fp16 weights with the command in their metadata.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shlex
 import sys
@@ -29,8 +32,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from parvox.data.dataset import load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
 from parvox.data.masks import scene
-from parvox.errors import ParvoxError
-from parvox.masknet import save_masknet
+from parvox.errors import DataError, ParvoxError
+from parvox.masknet import load_masknet, save_masknet
 from parvox.models.masknet import MaskNet
 from parvox.progress import markdown_table, progress_bar
 
@@ -100,7 +103,22 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--time-limit", type=float,
                     help="minutes: the cosine runs over the steps or this time, which ends first")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, help="continue these weights (a file this script "
+                    "wrote): a fresh Adam and schedule; their training adds to the totals")
     return ap.parse_args()
+
+
+def prior_info(path: Path | None) -> dict:
+    """The training record in the metadata of ``path`` (none: an empty record)."""
+    if path is None:
+        return {"steps": 0, "scenes": 0, "minutes": 0.0, "command": ""}
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return json.loads(handle.metadata()["info"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(path, f"no training record in its metadata ({exc})") from None
 
 
 def train(args: argparse.Namespace, model: MaskNet, loader, val: tuple[torch.Tensor, torch.Tensor]
@@ -138,19 +156,23 @@ def main() -> None:
     try:
         val = Scenes(args.data, "val", args.val, 10_000).draw(np.random.default_rng(10_000))
         scenes = Scenes(args.data, "train", args.batch, args.seed)
+        model = load_masknet(args.init).train() if args.init else MaskNet()
+        prior = prior_info(args.init)
     except ParvoxError as exc:
         sys.exit(f"error: {exc}")
     loader = iter(DataLoader(scenes, batch_size=None, num_workers=1, prefetch_factor=4))
-    model, start = MaskNet(), time.monotonic()
+    start = time.monotonic()
     rows, done = train(args, model, loader, val)
     minutes = (time.monotonic() - start) / 60
     print(markdown_table(["step", "scenes", f"val mask IoU@0.5 ({args.val} scenes)"], rows))
     print(f"{done} steps, {done * args.batch} scenes in {minutes:.1f} min "
           f"({done * args.batch / 60 / minutes:.1f} scenes/s)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_masknet(model, args.out, {"steps": done, "scenes": done * args.batch,
-                                   "minutes": round(minutes, 1), "val_iou": float(rows[-1][2]),
-                                   "command": shlex.join(["python", *sys.argv])})
+    command = shlex.join(["python", *sys.argv])
+    save_masknet(model, args.out, {
+        "steps": prior["steps"] + done, "scenes": prior["scenes"] + done * args.batch,
+        "minutes": round(prior["minutes"] + minutes, 1), "val_iou": float(rows[-1][2]),
+        "command": f"{prior['command']}\n{command}" if prior["command"] else command})
     print(f"wrote {args.out}")
 
 

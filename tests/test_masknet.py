@@ -110,3 +110,28 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "mask IoU" in done.stdout
     assert load_masknet(out).widths == (16, 32, 64, 96, 128)
+
+    # --init continues those weights: the totals add up and both commands are kept
+    more = tmp_path / "m2.safetensors"
+    script = [sys.executable, str(root / "scripts" / "train_masknet.py"), "--data", str(data),
+              "--out", str(more), "--steps", "3", "--batch", "2", "--val", "4"]
+    done = subprocess.run([*script, "--init", str(out)], capture_output=True, text=True,
+                          timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = _info(more)
+    assert (info["steps"], info["scenes"]) == (5, 10)
+    first, second = info["command"].splitlines()
+    assert "--init" not in first and f"--init {out}" in second
+    missing = subprocess.run([*script, "--init", str(tmp_path / "none.safetensors")],
+                             capture_output=True, text=True, timeout=300, cwd=root)
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert "none.safetensors: mask network weights not found" in missing.stderr
+
+
+def _info(path: Path) -> dict:
+    import json
+
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as handle:
+        return json.loads(handle.metadata()["info"])
