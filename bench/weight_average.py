@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from parvox.checkpoint import load_model  # noqa: E402
 from parvox.data.classes import class_name  # noqa: E402
 from parvox.data.dataset import R2N2Dataset, collate  # noqa: E402
+from parvox.errors import ParvoxError  # noqa: E402
 from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
 from parvox.inference import predict_occupancy  # noqa: E402
 from parvox.metrics import iou  # noqa: E402
@@ -84,11 +85,16 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     torch.set_grad_enabled(False)
-    models = {"reference": load_model(args.reference)[0]}
-    for spec in args.average:
-        name, _, files = spec.partition("=")
-        models[name] = model_from_state(*average_weights(files.split(",")))
-    synsets, scores = sample_ious(models, args.data, args.split, args.views, args.flip_average)
+    try:
+        models = {"reference": load_model(args.reference)[0]}
+        device = next(models["reference"].parameters()).device  # CUDA where there is one
+        for spec in args.average:
+            name, _, files = spec.partition("=")
+            models[name] = model_from_state(*average_weights(files.split(","))).to(device)
+        synsets, scores = sample_ious(models, args.data, args.split, args.views,
+                                      args.flip_average)
+    except ParvoxError as exc:
+        sys.exit(f"error: {exc}")
     report = {name: paired(synsets, s, scores["reference"]) for name, s in scores.items()}
     rows = [[name, f"{r['mean']:.4f}", f"{r['diff']:+.4f} ± {r['two_se']:.4f}",
              f"{r['up']} / {r['down']}"] for name, r in report.items()]
