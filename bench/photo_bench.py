@@ -271,12 +271,14 @@ def reframing_table(checkpoint: str, samples: Path) -> str:
 
 
 def silhouette(mesh_triangles: np.ndarray, azimuth: float, elevation: float,
-               renderer) -> np.ndarray:
-    """bool (137, 137) silhouette of the mesh from one R2N2 viewpoint."""
+               renderer, **camera: float) -> np.ndarray:
+    """bool (137, 137) silhouette of the mesh from one R2N2 viewpoint (``camera``: more of
+    :func:`parvox.data.camera.r2n2_camera`'s arguments, its defaults otherwise)."""
     from parvox.data.camera import r2n2_camera
 
     colors = np.full((len(mesh_triangles), 3), 128, np.uint8)
-    rgba = renderer.render_views(mesh_triangles, colors, [r2n2_camera(azimuth, elevation)])[0]
+    view = r2n2_camera(azimuth, elevation, **camera)
+    rgba = renderer.render_views(mesh_triangles, colors, [view])[0]
     return rgba[..., 3] > 127
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from photo_bench import AZIMUTHS, ELEVATIONS, mask_iou, reframed, silhouette  # noqa: E402
 
 from parvox.data.binvox import read_binvox  # noqa: E402
-from parvox.data.camera import R2N2_IMAGE_SIZE, r2n2_camera  # noqa: E402
+from parvox.data.camera import R2N2_IMAGE_SIZE  # noqa: E402
 from parvox.data.classes import class_name  # noqa: E402
 from parvox.data.dataset import load_rgba  # noqa: E402
 from parvox.data.layout import R2N2Layout  # noqa: E402
@@ -36,11 +36,11 @@ from parvox.shared import shared_dir  # noqa: E402
 
 
 def camera_silhouette(triangles: np.ndarray, row: np.ndarray, renderer) -> np.ndarray:
-    """bool (137, 137): the mesh seen from one ``rendering_metadata.txt`` camera ``row``."""
+    """bool (137, 137): the mesh seen from one ``rendering_metadata.txt`` camera ``row``
+    (azimuth, elevation, in-plane rotation, distance ratio, ...)."""
     azimuth, elevation, inplane, distance = row[:4]
-    colors = np.full((len(triangles), 3), 128, np.uint8)
-    camera = r2n2_camera(azimuth, elevation, inplane, distance)
-    return renderer.render_views(triangles, colors, [camera])[0][..., 3] > 127
+    return silhouette(triangles, azimuth, elevation, renderer, inplane_deg=inplane,
+                      distance_ratio=distance)
 
 
 def ceilings(data: Path, every: int) -> list[list[str]]:

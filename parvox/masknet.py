@@ -49,10 +49,26 @@ def load_masknet(path: str | Path) -> MaskNet:
     return model.eval()
 
 
+def masknet_info(path: str | Path) -> dict:
+    """The training record :func:`save_masknet` stored with the weights at ``path`` (steps,
+    scenes, minutes, validation IoU, command); a missing file or record is a DataError."""
+    _, header = read_safetensors(path, "mask network weights not found",
+                                 "cannot read mask network weights")
+    try:
+        return json.loads(header["info"])
+    except (KeyError, ValueError) as exc:
+        raise DataError(path, f"no training record in its metadata ({exc})") from None
+
+
+def shipped_path() -> Path:
+    """Where the shipped mask network's weights are."""
+    return Path(str(resources.files("parvox") / "weights" / WEIGHTS))
+
+
 @functools.lru_cache(maxsize=1)
 def shipped_masknet() -> MaskNet:
     """The mask network shipped in the package (loaded once)."""
-    return load_masknet(resources.files("parvox") / "weights" / WEIGHTS)
+    return load_masknet(shipped_path())
 
 
 def object_probability(rgb: np.ndarray, model: MaskNet | None = None) -> np.ndarray:

@@ -53,6 +53,12 @@ def export_weights(checkpoint: str | os.PathLike[str], out: str | os.PathLike[st
     meta = {"config": ckpt.meta.get("config"), "step": ckpt.step,
             "model_overrides": train.get("model_overrides", {}) or {}, "train": train,
             **(extra or {})}
+    return _write(out, state, meta)
+
+
+def _write(out: str | os.PathLike[str], state: dict[str, torch.Tensor],
+           meta: dict[str, Any]) -> Path:
+    """``state`` as fp16 safetensors at ``out``, described by ``meta`` in the header."""
     return write_half_safetensors(out, state, {_META_KEY: json.dumps(meta, sort_keys=True)})
 
 
@@ -74,20 +80,17 @@ def read_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor],
 
 def load_weights(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, dict[str, Any]]:
     """The model of exported weights (``pretrained``: the shipped ones) in eval mode, fp32."""
-    from parvox.models import available_models, create_model
+    from parvox.models import available_models
 
     path = weights_path(checkpoint)
     tensors, meta = read_weights(path)
     if meta["config"] not in available_models():
         raise DataError(path, f"unknown model config {meta['config']!r}")
-    model = create_model(meta["config"], **meta.get("model_overrides", {}))
-    state = {name: t.float() if t.is_floating_point() else t for name, t in tensors.items()}
     try:
-        model.load_state_dict(state)
+        return model_from_state(tensors, meta), meta
     except RuntimeError as exc:
         raise ParvoxError(f"{path}: parameters do not fit config {meta['config']!r} "
                           f"({str(exc).splitlines()[0]})") from None
-    return model.eval(), meta
 
 
 def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torch.Tensor],
@@ -96,7 +99,7 @@ def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torc
     Polyak and Juditsky's averaging of iterates): fp32 tensors and the last file's description,
     with ``averaged_from`` listing each file's step and sha256. The files must share the model
     config, its overrides and every tensor's name and shape; integer buffers must be equal."""
-    import hashlib
+    from parvox.checkpoint import _sha256
 
     if len(paths) < 2:
         raise ParvoxError("averaging needs at least two weights files")
@@ -115,7 +118,7 @@ def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torc
                 if t.is_floating_point():
                     sums[name] += t.double()
         sources.append({"file": path.name, "step": meta.get("step"),
-                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+                        "sha256": _sha256(path)})
     state = {n: (t / len(paths)).float() if t.is_floating_point() else t
              for n, t in sums.items()}
     return state, {**meta, "averaged_from": sources}
@@ -137,8 +140,7 @@ def _check_same_network(path: Path, model: tuple, first: tuple,
 
 def write_average(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
     """Write :func:`average_weights` of ``paths`` as fp16 safetensors at ``out``."""
-    state, meta = average_weights(paths)
-    return write_half_safetensors(out, state, {_META_KEY: json.dumps(meta, sort_keys=True)})
+    return _write(out, *average_weights(paths))
 
 
 def model_from_state(state: dict[str, torch.Tensor], meta: dict[str, Any]) -> torch.nn.Module:

@@ -192,11 +192,10 @@ def benches(out: Path) -> tuple[str, dict]:
 
 def masknet_lines() -> list[str]:
     """The card's section on the shipped mask network, from its file's metadata."""
-    from safetensors import safe_open
+    from parvox.masknet import masknet_info, shipped_path
 
-    path = ROOT / "parvox" / "weights" / "masknet.safetensors"
-    with safe_open(str(path), "pt") as handle:
-        info = json.loads(handle.metadata()["info"])
+    path = shipped_path()
+    info = masknet_info(path)
     return [
         "## Mask network (segmentation of photos without alpha)",
         "",

@@ -17,7 +17,6 @@ scenes and writes fp16 weights with the command in their metadata.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shlex
 import sys
@@ -32,8 +31,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from parvox.data.dataset import load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
 from parvox.data.masks import scene
-from parvox.errors import DataError, ParvoxError
-from parvox.masknet import load_masknet, save_masknet
+from parvox.errors import ParvoxError
+from parvox.masknet import load_masknet, masknet_info, save_masknet
 from parvox.models.masknet import MaskNet
 from parvox.progress import markdown_table, progress_bar
 
@@ -109,16 +108,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def prior_info(path: Path | None) -> dict:
-    """The training record in the metadata of ``path`` (none: an empty record)."""
+    """The training record of the weights ``--init`` continues (none: an empty record)."""
     if path is None:
         return {"steps": 0, "scenes": 0, "minutes": 0.0, "command": ""}
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), "pt") as handle:
-            return json.loads(handle.metadata()["info"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(path, f"no training record in its metadata ({exc})") from None
+    return masknet_info(path)
 
 
 def train(args: argparse.Namespace, model: MaskNet, loader, val: tuple[torch.Tensor, torch.Tensor]

@@ -11,7 +11,7 @@ import torch
 
 from parvox.data import masks as M
 from parvox.errors import DataError
-from parvox.masknet import load_masknet, object_probability, save_masknet
+from parvox.masknet import load_masknet, masknet_info, object_probability, save_masknet
 from parvox.models.masknet import MaskNet
 
 
@@ -118,7 +118,7 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     done = subprocess.run([*script, "--init", str(out)], capture_output=True, text=True,
                           timeout=300, cwd=root)
     assert done.returncode == 0, done.stderr[-2000:]
-    info = _info(more)
+    info = masknet_info(more)
     assert (info["steps"], info["scenes"]) == (5, 10)
     first, second = info["command"].splitlines()
     assert "--init" not in first and f"--init {out}" in second
@@ -127,11 +127,3 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "none.safetensors: mask network weights not found" in missing.stderr
 
-
-def _info(path: Path) -> dict:
-    import json
-
-    from safetensors import safe_open
-
-    with safe_open(str(path), "pt") as handle:
-        return json.loads(handle.metadata()["info"])
