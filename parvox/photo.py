@@ -6,8 +6,9 @@ photo has a room around its object, so each photo goes through:
 
 1. **a mask** of the object, from the first of: a mask file of the user's (``--mask``); the
    photo's own alpha channel, when it has a real one; a segmentation (:func:`segment`:
-   OpenCV's GrabCut, started from the mask network of :mod:`parvox.masknet`); with
-   ``segment=False`` the whole photo is the object;
+   OpenCV's GrabCut, started from the mask network of :mod:`parvox.masknet`, with the
+   pixels that network is sure of put back); with ``segment=False`` the whole photo is the
+   object;
 2. **re-framing** (:func:`parvox.data.framing.frame_object`): the object is cut out at its
    mask's bounding box and pasted into a transparent 137x137 frame at the scale and position
    of the R2N2 renders (:data:`~parvox.data.framing.FRAME_EXTENT`,
@@ -49,6 +50,16 @@ MASK_SOURCES = ("mask file", "alpha", "segmentation", "whole photo")
 #: 0.95 led on 400 procedural validation scenes by 0.004 ± 0.003 (``bench/segment_sweep.py``)
 #: but lowered the held-out composites (0.877 to 0.872), so 0.98 stays (docs/RESULTS.md).
 SURE = 0.98
+#: After GrabCut, every pixel the mask network gives at least this probability is put back in
+#: the mask: GrabCut's colour models drop whole parts that the network was sure of, and a part
+#: missing costs the reconstruction more than a little background kept. Measured by voxel IoU
+#: through the photo path on procedural composites (``bench/photo_choices.py --masks``,
+#: docs/RESULTS.md): on 520 validation models any level from 0.3 to 0.9 led GrabCut alone, 0.3
+#: most, but below 0.9 the network's false floor tiles come back with the parts (the room
+#: photo of tests/test_photo.py: mask IoU 1.00 alone, 0.51 at 0.3, 0.83 at 0.8, 0.99 at 0.9).
+#: 0.9 led the levels that keep that photo, and 520 test models confirmed it (+0.001 ± 0.002
+#: framed as renders, +0.006 ± 0.004 framed as photos). ``None`` is GrabCut alone.
+NETWORK_KEEP = 0.9
 #: OpenCV's global random state is seeded with this before each GrabCut: its colour models
 #: start from a k-means drawn from that state, so without a seed the same photo's mask moved
 #: with whatever OpenCV did before in the process (the web page's long-lived one included).
@@ -175,7 +186,8 @@ def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> 
 # ------------------------------------------------------------------------------ segmentation
 
 
-def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.ndarray:
+def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network",
+            keep: float | None = NETWORK_KEEP) -> np.ndarray:
     """The object in a photo without alpha: bool ``(h, w)``.
 
     1. A photo that floods whole from its border through small colour steps
@@ -185,7 +197,8 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
     3. GrabCut (Rother et al. 2004, OpenCV) starts from it: the pixels the network is sure of
        (beyond :data:`SURE`) and the image border (where the network is not sure of the
        object) are fixed, the rest "probably" object or background as the network leans;
-       GrabCut's colour models then settle the unsure ones along the photo's own edges.
+       GrabCut's colour models then settle the unsure ones along the photo's own edges, and
+       the pixels the network gives at least ``keep`` (:data:`NETWORK_KEEP`) are added back.
     4. The largest connected region is kept, with the regions at least a tenth its size
        (legs, handles).
 
@@ -195,8 +208,6 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
     frame (a product shot pasted on white) is segmented on its own, or is the object when
     nothing is found in it.
     """
-    import cv2
-
     if prior not in PRIORS:
         raise ValueError(f"segmentation prior must be one of {PRIORS}, got {prior!r}")
     outer = border_flood(rgb)
@@ -210,17 +221,39 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network") -> np.
             mask[box] = inside
             return mask
     if prior == "network":
-        prob = object_probability(rgb)
-        seed = _seed(prob >= 0.5, prob >= SURE, prob <= 1 - SURE)
-    else:
-        seed = _seed(~outer, np.zeros_like(outer), np.zeros_like(outer))
+        parts = network_grabcut(rgb, iterations)
+        return np.zeros(rgb.shape[:2], bool) if parts is None else joined(*parts, keep)
+    found = _grabcut(rgb, _seed(~outer, np.zeros_like(outer), np.zeros_like(outer)), iterations)
+    return np.zeros(rgb.shape[:2], bool) if found is None else _main_regions(found)
+
+
+def network_grabcut(rgb: np.ndarray, iterations: int = 5) -> tuple[np.ndarray, np.ndarray] | None:
+    """Steps 2-3 of :func:`segment` before anything is added back: (GrabCut's bool ``(h, w)``
+    mask started from the mask network, the network's float ``(h, w)`` probability), or
+    ``None`` when the network finds too little to start from."""
+    prob = object_probability(rgb)
+    found = _grabcut(rgb, _seed(prob >= 0.5, prob >= SURE, prob <= 1 - SURE), iterations)
+    return None if found is None else (found, prob)
+
+
+def joined(found: np.ndarray, prob: np.ndarray, keep: float | None = NETWORK_KEEP) -> np.ndarray:
+    """Step 3's end and step 4 of :func:`segment`: ``found`` with the pixels of ``prob`` at or
+    above ``keep`` (none for ``None``), then its main regions; bool ``(h, w)``."""
+    return _main_regions(found if keep is None else found | (prob >= keep))
+
+
+def _grabcut(rgb: np.ndarray, seed: np.ndarray, iterations: int) -> np.ndarray | None:
+    """GrabCut's object, bool ``(h, w)``, from the starting labels ``seed`` (changed in place);
+    ``None`` when the seed holds too few object pixels to start."""
+    import cv2
+
     if (seed == cv2.GC_PR_FGD).sum() + (seed == cv2.GC_FGD).sum() < MIN_OBJECT_FRACTION * seed.size:
-        return np.zeros(rgb.shape[:2], bool)
+        return None
     background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(GRABCUT_SEED)  # the same photo gives the same mask in any process
     cv2.grabCut(np.ascontiguousarray(rgb[..., ::-1]), seed, None, background, foreground,
                 iterations, cv2.GC_INIT_WITH_MASK)
-    return _main_regions((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD))
+    return (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
 
 
 def _seed(likely: np.ndarray, sure: np.ndarray, sure_not: np.ndarray) -> np.ndarray:

@@ -239,3 +239,29 @@ def test_the_shipped_model_loads_and_fits_its_budget() -> None:
     with torch.no_grad():
         prob = torch.softmax(model(views), dim=1)[:, 1]
     assert prob.shape == (1, 32, 32, 32) and torch.isfinite(prob).all()
+
+
+def test_joined_puts_back_only_what_the_network_is_sure_of() -> None:
+    found = np.zeros((40, 40), bool)
+    found[5:20, 5:20] = True
+    prob = np.zeros((40, 40), np.float32)
+    prob[20:30, 10:14] = 0.95  # a leg GrabCut dropped, touching the seat
+    prob[26:38, 26:38] = 0.85  # a network guess short of NETWORK_KEEP
+    expected = found.copy()
+    expected[20:30, 10:14] = True
+    assert np.array_equal(P.joined(found, prob), expected)
+    assert np.array_equal(P.joined(found, prob, None), found)
+    assert P.joined(found, prob, 0.8)[26:38, 26:38].all()  # big enough to be a main region
+
+
+def test_segmentation_adds_the_networks_sure_parts_to_grabcuts(monkeypatch) -> None:
+    rgb, truth = room_photo()
+    leg = truth & (np.arange(200)[None, :] < 100)  # the left leg and half the top
+    rgb = rgb.copy()
+    rgb[leg & (np.arange(200)[:, None] >= 85)] = (200, 190, 170)  # the left leg in wall colour
+    prob = np.where(truth, 0.97, 0.02).astype(np.float32)
+    monkeypatch.setattr(P, "object_probability", lambda image: prob)
+    without = P.segment(rgb, keep=None)
+    with_keep = P.segment(rgb)
+    assert iou(with_keep, truth) > iou(without, truth)
+    assert iou(with_keep, truth) > 0.95

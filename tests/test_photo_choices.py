@@ -1,0 +1,115 @@
+"""bench/photo_choices.py: the object's own framing, its clipping, the photographed composites,
+the candidate masks and the tables' paired statistics."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import photo_choices as fc  # noqa: E402
+
+
+def _box(alpha: np.ndarray) -> tuple[int, float, float]:
+    """(long side, centre row, centre column) of alpha >= 128, in pixels."""
+    rows, cols = np.nonzero(alpha >= 128)
+    long_side = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+    return long_side, (rows.min() + rows.max() + 1) / 2, (cols.min() + cols.max() + 1) / 2
+
+
+def test_own_framing_is_measured_in_the_letterboxing_square() -> None:
+    mask = np.zeros((100, 60), bool)  # portrait: the square is 100 wide, the picture 20 in
+    mask[20:60, 10:30] = True
+    extent, (row, col) = fc.own_framing(mask)
+    assert extent == pytest.approx(0.4)
+    assert (row, col) == pytest.approx((0.4, 0.4))  # without the 20-pixel margin: 0.2
+
+
+@pytest.mark.parametrize(("side", "expected"), [(20, fc.EXTENT_RANGE[0]), (80, 0.8),
+                                                (99, fc.EXTENT_RANGE[1])])
+def test_fitted_framing_clips_the_size_into_the_renders_range(side: int,
+                                                              expected: float) -> None:
+    mask = np.zeros((100, 100), bool)
+    top = 50 - side // 2
+    mask[top:top + side, 50 - side // 2:50 - side // 2 + side] = True
+    assert fc.fitted_framing(mask)["extent"] == pytest.approx(expected)
+
+
+def test_fitted_framing_moves_an_object_off_to_one_side_only_to_the_range_edge() -> None:
+    mask = np.zeros((100, 100), bool)
+    mask[45:55, 0:10] = True  # far left, centred vertically
+    row, col = fc.fitted_framing(mask)["centre"]
+    assert col == pytest.approx(fc.CENTRE_RANGE[1][0])
+    assert row == pytest.approx(0.5)
+
+
+def test_the_fitted_frame_keeps_an_object_framed_like_a_render() -> None:
+    rgb = np.full((137, 137, 3), 90, np.uint8)
+    mask = np.zeros((137, 137), bool)
+    mask[40:110, 45:95] = True  # long side 70/137 = 0.51, centre (75, 70): in range
+    assert _box(fc.framed(rgb, mask, "fitted")[..., 3]) == pytest.approx(_box(mask * 255),
+                                                                          abs=1)
+    median = _box(fc.framed(rgb, mask, "median")[..., 3])
+    assert median[0] == pytest.approx(0.64 * 137, abs=1)
+
+
+def test_photographed_composites_size_and_place_the_object_as_said() -> None:
+    render = np.zeros((137, 137, 4), np.uint8)
+    render[60:80, 30:100] = (250, 10, 10, 255)
+    background = np.full((fc.CANVAS, fc.CANVAS, 3), 7, np.uint8)
+    for seed in range(5):
+        rgb, alpha = fc.photographed(render, background, np.random.default_rng(seed))
+        side, row, col = _box(alpha * 255)
+        assert fc.PHOTO_EXTENT[0] * fc.CANVAS - 1 <= side <= fc.PHOTO_EXTENT[1] * fc.CANVAS + 1
+        low, high = (f * fc.CANVAS for f in fc.PHOTO_CENTRE)
+        assert low - 1 <= row <= high + 1 and low - 1 <= col <= high + 1
+        assert (rgb[~alpha] == 7).all()
+        assert (rgb[alpha][:, 0] > 128).all()
+
+
+def test_the_framing_table_pairs_fitted_against_median_per_class() -> None:
+    synsets = ["a"] * 3 + ["b"] * 3
+    median = np.array([0.5, 0.6, 0.7, 0.2, 0.3, 0.4])
+    fitted = median + np.array([0.1, 0.1, 0.1, -0.1, -0.1, -0.1]) / 2
+    per = {"clean": np.full(6, 0.9), fc.SHIPPED: median, f"{fc.SHIPPED}: fitted": fitted,
+           "true mask": median, "true mask: fitted": median}
+    text, report = fc.framing_table(synsets, {"as rendered": per})
+    row = report[f"as rendered, {fc.SHIPPED}"]
+    assert (row["clean"], row["median"]) == pytest.approx((0.9, 0.45))
+    assert row["diff"] == pytest.approx(0.0)  # +0.05 in one class, -0.05 in the other
+    assert (row["up"], row["down"]) == (1, 1)
+    assert report["as rendered, true mask"]["diff"] == 0.0
+    assert f"| as rendered | {fc.SHIPPED} | 0.900 | 0.450 | 0.450 | +0.0000" in text
+
+
+def test_the_mask_table_compares_every_mask_with_the_shipped_one() -> None:
+    synsets = ["a", "a", "b", "b"]
+    shipped = np.array([0.5, 0.7, 0.2, 0.4])
+    per = {"clean": np.full(4, 0.8), fc.SHIPPED: shipped, f"{fc.SHIPPED}: mask": np.full(4, 0.9),
+           "GrabCut alone": shipped - [0.1, 0.1, 0.0, 0.0],
+           "GrabCut alone: mask": np.full(4, 0.95)}
+    text, report = fc.mask_table(synsets, {"as photographed": per})
+    alone = report["as photographed, GrabCut alone"]
+    assert alone["diff"] == pytest.approx(-0.05)  # (-0.1 + 0.0) / 2 classes
+    assert alone["mask_iou"] == pytest.approx(0.95)
+    assert (alone["up"], alone["down"]) == (0, 1)
+    assert report[f"as photographed, {fc.SHIPPED}"]["diff"] == 0.0
+    assert "| as photographed | GrabCut alone | 0.950 | 0.800 | 0.400 | -0.0500" in text
+
+
+def test_candidate_masks_name_the_shipped_one_and_give_grabcut_alone(monkeypatch) -> None:
+    found = np.zeros((50, 50), bool)
+    found[10:30, 10:30] = True
+    prob = np.zeros((50, 50), np.float32)
+    prob[30:40, 12:16] = 0.95
+    monkeypatch.setattr(fc, "network_grabcut", lambda rgb: (found, prob))
+    truth = np.zeros((50, 50), bool)
+    masks = fc.candidate_masks(np.zeros((50, 50, 3), np.uint8), truth)
+    assert masks[fc.SHIPPED][30:40, 12:16].all() and masks[fc.SHIPPED].sum() == 440
+    assert np.array_equal(masks["GrabCut alone"], found)
+    assert masks["true mask"] is truth
+    monkeypatch.setattr(fc, "network_grabcut", lambda rgb: None)
+    assert fc.candidate_masks(np.zeros((50, 50, 3), np.uint8), truth)[fc.SHIPPED] is None
