@@ -24,8 +24,11 @@ evaluation protocol beside.
   clipped into the range procedural training renders show (:func:`fitted_framing`), so an
   object already framed like a render keeps its framing and the cues it carries.
 
+* ``--ranges``: the 10th-90th percentiles of the training renders' framing that ``fitted``
+  clips to (:data:`EXTENT_RANGE`, :data:`CENTRE_RANGE`).
+
     .venv/bin/python bench/photo_choices.py --data data/ship --split val --per-class 40 \\
-        --masks --framing [--checkpoint pretrained] [--seed 0] [--json FILE]
+        --masks --framing [--ranges] [--checkpoint pretrained] [--seed 0] [--json FILE]
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from photo_bench import CANVAS, composite, mask_iou, predict, voxel_iou  # noqa: E402
+from photo_bench import CANVAS, bbox_stats, composite, mask_iou, predict, voxel_iou  # noqa: E402
 from weight_average import paired  # noqa: E402
 
 from parvox.checkpoint import load_model  # noqa: E402
@@ -68,10 +71,10 @@ KINDS = ("pattern", "noise", "room", "gradient")
 #: How the "as photographed" composites frame the object: long side and centre, uniform.
 PHOTO_EXTENT = (0.55, 0.95)
 PHOTO_CENTRE = (0.4, 0.6)
-FRAMINGS = ("median", "fitted")
 #: The 10th-90th percentile of the bounding box's long side over the frame side, and of its
 #: centre (row, column), over 520 procedural *training* renders of ``data/ship`` (40 per class,
-#: one random view each; never the real samples): :func:`fitted_framing`'s range.
+#: one random view each, seed 0; never the real samples), rounded: :func:`fitted_framing`'s
+#: range, as ``--ranges`` prints it (:func:`framing_ranges`).
 EXTENT_RANGE = (0.47, 0.83)
 CENTRE_RANGE = ((0.48, 0.57), (0.46, 0.54))
 
@@ -98,7 +101,8 @@ def fitted_framing(mask: np.ndarray) -> dict[str, object]:
 
 
 def framed(rgb: np.ndarray, mask: np.ndarray, how: str) -> np.ndarray:
-    """uint8 ``(137, 137, 4)``: ``rgb``'s object at the framing ``how`` (:data:`FRAMINGS`)."""
+    """uint8 ``(137, 137, 4)``: ``rgb``'s object at the framing ``how`` ("median" or
+    "fitted")."""
     return frame_object(rgb, mask) if how == "median" else frame_object(
         rgb, mask, **fitted_framing(mask))
 
@@ -112,6 +116,19 @@ def pick(layout: R2N2Layout, split: str, per_class: int,
         for i in rng.choice(len(ids), min(per_class, len(ids)), replace=False):
             chosen.append((ModelRef(entry.taxonomy_id, ids[i]), int(rng.integers(24))))
     return chosen
+
+
+def framing_ranges(data: str, per_class: int, seed: int) -> list[list[str]]:
+    """Rows: each framing quantity's 10th and 90th percentile over one random view of
+    ``per_class`` models per class of the *training* split, and the constant that holds it."""
+    layout = R2N2Layout(data)
+    chosen = pick(layout, "train", per_class, np.random.default_rng(seed))
+    stats = np.array([bbox_stats(load_rgba(layout.image_path(ref, view))[..., 3])
+                      for ref, view in chosen])
+    constants = (EXTENT_RANGE, *CENTRE_RANGE)
+    return [[name, f"{np.percentile(stats[:, k], 10):.3f}",
+             f"{np.percentile(stats[:, k], 90):.3f}", f"{constants[k][0]}-{constants[k][1]}"]
+            for k, name in enumerate(("long side", "centre row", "centre column"))]
 
 
 def photographed(render: np.ndarray, background: np.ndarray,
@@ -258,15 +275,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--masks", action="store_true", help="compare the masks")
     parser.add_argument("--framing", action="store_true", help="compare the framings")
+    parser.add_argument("--ranges", action="store_true",
+                        help="print the training renders' framing ranges that --framing "
+                             "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    if not (args.masks or args.framing):
-        parser.error("nothing to measure: pass --masks, --framing or both")
+    if not (args.masks or args.framing or args.ranges):
+        parser.error("nothing to measure: pass --masks, --framing or --ranges")
     return args
 
 
 def main() -> int:
     args = parse_args()
+    if args.ranges:
+        print(markdown_table(["framing, fraction of the frame", "p10", "p90", "range used"],
+                             framing_ranges(args.data, args.per_class, args.seed)))
+        if not (args.masks or args.framing):
+            return 0
     try:
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
                                  args.seed, args.masks, args.framing)

@@ -113,3 +113,29 @@ def test_candidate_masks_name_the_shipped_one_and_give_grabcut_alone(monkeypatch
     assert masks["true mask"] is truth
     monkeypatch.setattr(fc, "network_grabcut", lambda rgb: None)
     assert fc.candidate_masks(np.zeros((50, 50, 3), np.uint8), truth)[fc.SHIPPED] is None
+
+
+def test_framing_ranges_read_the_training_renders(tmp_path: Path) -> None:
+    import json
+
+    from PIL import Image
+
+    rgba = np.zeros((137, 137, 4), np.uint8)
+    rgba[30:100, 50:85] = (9, 9, 9, 255)  # long side 70, centre (65, 67.5)
+    splits = []
+    for synset in ("02691156", "03001627"):
+        splits.append({"taxonomy_id": synset, "taxonomy_name": synset, "train": ["a", "b"],
+                       "val": ["c"], "test": []})
+        for model in ("a", "b", "c"):
+            folder = tmp_path / "ShapeNetRendering" / synset / model / "rendering"
+            folder.mkdir(parents=True)
+            for view in range(24):
+                # the validation model is framed otherwise: it must not count
+                image = rgba if model != "c" else np.roll(rgba, 20, axis=0)
+                Image.fromarray(image).save(folder / f"{view:02d}.png")
+    (tmp_path / "ShapeNet.json").write_text(json.dumps(splits))
+    rows = fc.framing_ranges(str(tmp_path), per_class=2, seed=0)
+    assert [row[0] for row in rows] == ["long side", "centre row", "centre column"]
+    for row, expected in zip(rows, (70 / 137, 65 / 137, 67.5 / 137), strict=True):
+        assert float(row[1]) == float(row[2]) == pytest.approx(expected, abs=1e-3)
+    assert rows[0][3] == f"{fc.EXTENT_RANGE[0]}-{fc.EXTENT_RANGE[1]}"
