@@ -24,11 +24,13 @@ evaluation protocol beside.
   clipped into the range procedural training renders show (:func:`fitted_framing`), so an
   object already framed like a render keeps its framing and the cues it carries.
 
+* ``--room``: each of those masks on the room photo of ``tests/test_photo.py``, where the mask
+  network marks floor tiles: the levels below 0.9 bring them back.
 * ``--ranges``: the 10th-90th percentiles of the training renders' framing that ``fitted``
   clips to (:data:`EXTENT_RANGE`, :data:`CENTRE_RANGE`).
 
     .venv/bin/python bench/photo_choices.py --data data/ship --split val --per-class 40 \\
-        --masks --framing [--ranges] [--checkpoint pretrained] [--seed 0] [--json FILE]
+        --masks --framing [--room] [--ranges] [--checkpoint pretrained] [--seed 0] [--json FILE]
 """
 
 from __future__ import annotations
@@ -129,6 +131,22 @@ def framing_ranges(data: str, per_class: int, seed: int) -> list[list[str]]:
     return [[name, f"{np.percentile(stats[:, k], 10):.3f}",
              f"{np.percentile(stats[:, k], 90):.3f}", f"{constants[k][0]}-{constants[k][1]}"]
             for k, name in enumerate(("long side", "centre row", "centre column"))]
+
+
+def room_masks(seeds: range = range(3)) -> list[list[str]]:
+    """Rows: GrabCut alone and each level of :data:`KEEPS` put back, and the mask IoU each
+    gives on the room photo of ``tests/test_photo.py`` (a red table before a noisy wall and a
+    tiled floor) for each seed: where the mask network's false floor tiles come back."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_photo import room_photo
+
+    photos = [room_photo(seed=seed) for seed in seeds]
+    rows = []
+    for keep in (None, *KEEPS):
+        name = "GrabCut alone" if keep is None else f"GrabCut + network ≥ {keep}"
+        rows.append([name, *(f"{mask_iou(segment(rgb, keep=keep), truth):.3f}"
+                             for rgb, truth in photos)])
+    return rows
 
 
 def photographed(render: np.ndarray, background: np.ndarray,
@@ -275,24 +293,29 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--masks", action="store_true", help="compare the masks")
     parser.add_argument("--framing", action="store_true", help="compare the framings")
+    parser.add_argument("--room", action="store_true",
+                        help="print each mask's IoU on the room photo of tests/test_photo.py")
     parser.add_argument("--ranges", action="store_true",
                         help="print the training renders' framing ranges that --framing "
                              "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    if not (args.masks or args.framing or args.ranges):
-        parser.error("nothing to measure: pass --masks, --framing or --ranges")
+    if not (args.masks or args.framing or args.ranges or args.room):
+        parser.error("nothing to measure: pass --masks, --framing, --ranges or --room")
     return args
 
 
 def main() -> int:
     args = parse_args()
-    if args.ranges:
-        print(markdown_table(["framing, fraction of the frame", "p10", "p90", "range used"],
-                             framing_ranges(args.data, args.per_class, args.seed)))
+    try:
+        if args.ranges:
+            print(markdown_table(["framing, fraction of the frame", "p10", "p90", "range used"],
+                                 framing_ranges(args.data, args.per_class, args.seed)))
+        if args.room:
+            print(markdown_table(["room photo of tests/test_photo.py", "seed 0", "seed 1",
+                                  "seed 2"], room_masks()))
         if not (args.masks or args.framing):
             return 0
-    try:
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
                                  args.seed, args.masks, args.framing)
     except ParvoxError as error:

@@ -139,3 +139,10 @@ def test_framing_ranges_read_the_training_renders(tmp_path: Path) -> None:
     for row, expected in zip(rows, (70 / 137, 65 / 137, 67.5 / 137), strict=True):
         assert float(row[1]) == float(row[2]) == pytest.approx(expected, abs=1e-3)
     assert rows[0][3] == f"{fc.EXTENT_RANGE[0]}-{fc.EXTENT_RANGE[1]}"
+
+
+def test_room_masks_show_the_floor_tiles_coming_back_below_the_shipped_level() -> None:
+    rows = {row[0]: [float(v) for v in row[1:]] for row in fc.room_masks(range(1))}
+    assert list(rows) == ["GrabCut alone", *(f"GrabCut + network ≥ {k}" for k in fc.KEEPS)]
+    assert rows[f"GrabCut + network ≥ {fc.NETWORK_KEEP}"][0] > 0.9
+    assert rows["GrabCut + network ≥ 0.3"][0] < 0.9
