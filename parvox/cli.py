@@ -128,6 +128,10 @@ def _add_train_augment_flags(train: argparse.ArgumentParser) -> None:
     train.add_argument("--reframe", type=float, metavar="P",
                        help="share of training views re-framed as the photo path re-frames "
                             "photos: the object at R2N2's median size and position (default 0)")
+    train.add_argument("--repaint", type=float, metavar="P",
+                       help="share of training views whose object is repainted in a light, "
+                            "mostly grey material, as ShapeNet's untextured models render "
+                            "(default 0)")
 
 
 def _add_train_parallel_flags(train: argparse.ArgumentParser) -> None:

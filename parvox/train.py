@@ -79,6 +79,7 @@ class TrainConfig:
     light_jitter: float = 0.0  # light and colour jitter strength in [0, 1]
     frame_jitter: float = 0.0  # object scale and position jitter in [0, 1]
     reframe: float = 0.0  # share of views re-framed as the photo path re-frames photos
+    repaint: float = 0.0  # share of views whose object is repainted light (ShapeNet's untextured)
     threads: int | None = None
     parallel: str = "ddp"
     fc_update: str = "global"  # "per-chunk": Krizhevsky's (128K, 128) variant, with owt-overlap
@@ -106,7 +107,7 @@ class TrainConfig:
             raise ParvoxError(f"--lr must be positive, got {self.lr}")
         if self.lr_warmup < 0:
             raise ParvoxError(f"--lr-warmup must be at least 0, got {self.lr_warmup}")
-        for name in ("backgrounds", "light_jitter", "frame_jitter", "reframe"):
+        for name in ("backgrounds", "light_jitter", "frame_jitter", "reframe", "repaint"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ParvoxError(f"--{name.replace('_', '-')} must be in [0, 1], "
                                   f"got {getattr(self, name)}")
@@ -392,7 +393,8 @@ def _open_session(cfg: TrainConfig, dims: ParallelDims, comm: Comm, resume: bool
                           image_size=model.module.config.image_size, flip=cfg.flip,
                           seed=cfg.seed, skip_bad=cfg.skip_bad,
                           augment=Augment(backgrounds=cfg.backgrounds, light=cfg.light_jitter,
-                                          frame=cfg.frame_jitter, reframe=cfg.reframe))
+                                          frame=cfg.frame_jitter, reframe=cfg.reframe,
+                                          repaint=cfg.repaint))
     _check_training_data(dataset, cfg, comm, show_progress)  # before RUN is touched
     _prepare_run(cfg, resume, dims.is_main)
     # the fused kernel: same update, one pass over the parameters (r2n2-res-gru on 2 CPU

@@ -167,3 +167,55 @@ def test_dataset_reframes_the_drawn_share_of_views() -> None:
     plain = np.concatenate([_object_sides(never[(i, 0)]["images"].numpy()) for i in range(7)])
     assert np.abs(framed - expected).max() <= 3
     assert np.abs(plain - expected).max() > 10  # the renders' own sizes vary
+
+
+def test_repaint_lights_the_object_keeping_its_shading() -> None:
+    rgb = np.zeros((32, 32, 3), np.float32)
+    rgb[8:24, 8:24] = np.linspace(10, 60, 16, dtype=np.float32)[:, None, None] * (1.0, 0.6, 0.3)
+    alpha = np.zeros((32, 32, 1), np.float32)
+    alpha[8:24, 8:24] = 1.0
+    lumas = []
+    for seed in range(40):
+        out = A.repaint_light(rgb, alpha, np.random.default_rng(seed))
+        inside = out[8:24, 8:24]
+        luma = inside @ A.LUMA
+        lumas.append(float(luma.mean()))
+        # one albedo factor: the shading's ratios are kept where no channel clipped at 255
+        ratio = luma[:, 0] / (rgb[8:24, 8, :] @ A.LUMA)
+        unclipped = inside[:, 0].max(axis=-1) < 254.5
+        assert unclipped.sum() >= 4
+        assert np.allclose(ratio[unclipped], ratio[unclipped][0], rtol=1e-4)
+        assert np.all(np.diff(luma[:, 0]) >= 0)  # brighter stays brighter
+    low, high = A.REPAINT_LUMA
+    assert low - 1e-3 <= min(lumas) and max(lumas) <= high + 1e-3
+    assert max(lumas) - min(lumas) > 0.5 * (high - low)  # drawn across the range
+    # a dark object comes out light: the mean luma of the source is about 25
+    assert min(lumas) > 4 * float((rgb[8:24, 8:24] @ A.LUMA).mean())
+    # the saturation kept varies from none (grey) to all (the source's hue)
+    spreads = [float(np.ptp(A.repaint_light(rgb, alpha, np.random.default_rng(s))[16, 16]))
+               for s in range(40)]
+    assert min(spreads) < 0.1 * max(spreads)
+
+
+@needs_samples
+def test_dataset_repaints_the_drawn_share_of_views_and_nothing_when_off() -> None:
+    def mean_object_luma(ds: R2N2Dataset, key: tuple[int, int]) -> np.ndarray:
+        item = ds[key]
+        images = item["images"].numpy() * 255.0  # (V, 3, S, S) on R2N2's plain background
+        lumas = []
+        for image in images:
+            away = np.abs(image - image[:, :1, :1]).max(axis=0) > 8  # the object's pixels
+            lumas.append(float((np.moveaxis(image, 0, -1) @ A.LUMA)[away].mean()))
+        return np.array(lumas)
+
+    kwargs = dict(allow_missing_splits=True, train=True, views=5, flip=False)
+    always = R2N2Dataset(SAMPLES, "test", augment=Augment(repaint=1.0), **kwargs)
+    never = R2N2Dataset(SAMPLES, "test", augment=Augment(repaint=0.0, light=0.2), **kwargs)
+    light = R2N2Dataset(SAMPLES, "test", augment=Augment(light=0.2), **kwargs)
+    low, high = A.REPAINT_LUMA
+    # every sample, the red car and the dark rifle too, comes out in a light material
+    for i in range(7):
+        lumas = mean_object_luma(always, (i, 0))
+        assert np.all(lumas > low - 25) and np.all(lumas < high + 25)
+        # off, the draw is not even made: the samples are those of the same config without it
+        assert np.array_equal(never[(i, 0)]["images"], light[(i, 0)]["images"])

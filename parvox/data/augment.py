@@ -45,12 +45,15 @@ class Augment:
         reframe: probability that a view is re-framed as the photo path re-frames a photo
             (:func:`parvox.data.framing.reframe_render`: every object at R2N2's median size
             and position, with its mask's alpha) instead of jittered by ``frame``.
+        repaint: probability that a view's object is repainted light and mostly grey
+            (:func:`repaint_light`), as ShapeNet's untextured models render, before ``light``.
     """
 
     backgrounds: float = 0.0
     light: float = 0.0
     frame: float = 0.0
     reframe: float = 0.0
+    repaint: float = 0.0
 
     def __post_init__(self) -> None:
         for name, value in self._strengths():
@@ -94,6 +97,32 @@ def jitter_light(rgb: np.ndarray, alpha: np.ndarray, rng: np.random.Generator,
     out = (contrast * saturation) * rgb + (contrast * (1 - saturation)) * grey
     out += (1 - contrast) * pivot
     out *= (brightness * cast).astype(np.float32)
+    return np.clip(out, 0.0, 255.0, out=out)
+
+
+#: Rec. 601 luma weights, the grey a repainted object's shading is read from.
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+#: The range of a repainted object's mean luma (0..255). ShapeNet's many untextured models
+#: render in a light default material, where the procedural palettes (parvox/data/procedural/
+#: palette.py) span dark to light; the range is wide, not fitted to any set of renders.
+REPAINT_LUMA = (110.0, 215.0)
+
+
+def repaint_light(rgb: np.ndarray, alpha: np.ndarray, rng: np.random.Generator,
+                  luma: tuple[float, float] = REPAINT_LUMA) -> np.ndarray:
+    """The object repainted in a light material, its shading kept: float RGB ``(H, W, 3)`` in
+    0..255 with its alpha ``(H, W, 1)`` in [0, 1].
+
+    A random share of the colour's saturation is kept (none to all), then every pixel is
+    scaled by one factor that brings the object's mean luma to a value drawn from ``luma``:
+    a change of the material's albedo under the same light, so brighter pixels stay brighter.
+    """
+    keep = rng.uniform(0.0, 1.0)
+    grey = (rgb @ LUMA)[..., None]
+    out = keep * rgb + (1.0 - keep) * grey
+    weight = alpha[..., 0]
+    mean = float((grey[..., 0] * weight).sum() / max(float(weight.sum()), 1e-6))
+    out *= np.float32(rng.uniform(*luma) / max(mean, 1.0))
     return np.clip(out, 0.0, 255.0, out=out)
 
 

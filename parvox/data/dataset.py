@@ -21,7 +21,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 
-from parvox.data.augment import Augment, jitter_frame, jitter_light, random_background
+from parvox.data.augment import (
+    Augment,
+    jitter_frame,
+    jitter_light,
+    random_background,
+    repaint_light,
+)
 from parvox.data.binvox import read_binvox
 from parvox.data.framing import reframe_render
 from parvox.data.images import to_rgba
@@ -278,9 +284,14 @@ class R2N2Dataset(Dataset[dict[str, Any]]):
         elif aug.frame > 0:
             rgba = jitter_frame(rgba, rng, aug.frame)
         rgba = self._crop(rgba, self.layout.image_path(ref, view), where)
-        if aug.light > 0:
+        repaint = aug.repaint > 0 and rng.random() < aug.repaint
+        if repaint or aug.light > 0:
             alpha = rgba[..., 3:].astype(np.float32) * (1.0 / 255.0)
-            rgb = jitter_light(rgba[..., :3].astype(np.float32), alpha, rng, aug.light)
+            rgb = rgba[..., :3].astype(np.float32)
+            if repaint:
+                rgb = repaint_light(rgb, alpha, rng)
+            if aug.light > 0:
+                rgb = jitter_light(rgb, alpha, rng, aug.light)
             rgba = np.concatenate([rgb.round().astype(np.uint8), rgba[..., 3:]], axis=2)
         if aug.backgrounds > 0 and rng.random() < aug.backgrounds:
             colour = random_background(rgba.shape[:2], rng, lambda: self._other_render(rng))
