@@ -14,7 +14,6 @@ checksums and never unpickles (safetensors and JSON only).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from parvox.errors import DataError, ParvoxError
+from parvox.files import sha256_file
 
 CHECKPOINTS_DIR = "checkpoints"
 META_FILE = "meta.json"
@@ -49,14 +49,6 @@ class Checkpoint:
 def checkpoint_dir(run: str | os.PathLike[str], step: int) -> Path:
     """``RUN/checkpoints/step-<step>``."""
     return Path(run) / CHECKPOINTS_DIR / f"step-{step}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -160,7 +152,7 @@ def save_checkpoint(
             meta["optimizer"] = rest
         save_file({"torch_cpu": torch.get_rng_state()}, tmp / RNG_FILE)
         files = sorted(p.name for p in tmp.iterdir())
-        meta["sha256"] = {name: _sha256(tmp / name) for name in files}
+        meta["sha256"] = {name: sha256_file(tmp / name) for name in files}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
         for name in [*files, META_FILE]:
             _fsync(tmp / name)
@@ -219,7 +211,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         file = folder / name
         if not file.is_file():
             raise DataError(file, "checkpoint file missing")
-        if _sha256(file) != expected:
+        if sha256_file(file) != expected:
             raise DataError(file, "checksum mismatch: the checkpoint is corrupt")
     model_state = load_file(folder / MODEL_FILE)
     optimizer_state = None

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from parvox.errors import DataError, ParvoxError
-from parvox.files import read_safetensors, write_half_safetensors
+from parvox.files import read_safetensors, sha256_file, write_half_safetensors
 
 #: The name that selects the shipped model wherever a checkpoint is asked for.
 PRETRAINED = "pretrained"
@@ -99,7 +99,6 @@ def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torc
     Polyak and Juditsky's averaging of iterates): fp32 tensors and the last file's description,
     with ``averaged_from`` listing each file's step and sha256. The files must share the model
     config, its overrides and every tensor's name and shape; integer buffers must be equal."""
-    from parvox.checkpoint import _sha256
 
     if len(paths) < 2:
         raise ParvoxError("averaging needs at least two weights files")
@@ -118,7 +117,7 @@ def average_weights(paths: list[str | os.PathLike[str]]) -> tuple[dict[str, torc
                 if t.is_floating_point():
                     sums[name] += t.double()
         sources.append({"file": path.name, "step": meta.get("step"),
-                        "sha256": _sha256(path)})
+                        "sha256": sha256_file(path)})
     state = {n: (t / len(paths)).float() if t.is_floating_point() else t
              for n, t in sums.items()}
     return state, {**meta, "averaged_from": sources}

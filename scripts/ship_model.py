@@ -36,7 +36,6 @@ commands, the schedule, the final loss) and which must name the shipped file's s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import platform
 import subprocess
@@ -50,6 +49,7 @@ import torch  # noqa: E402
 from docstamp import stamp  # noqa: E402
 
 from parvox.evaluate import report_table  # noqa: E402
+from parvox.files import sha256_file  # noqa: E402
 from parvox.pretrained import WEIGHTS_FILE, export_weights  # noqa: E402
 from parvox.shared import shared_dir  # noqa: E402
 
@@ -99,7 +99,7 @@ def provenance_path(docs: Path) -> Path:
 def write_provenance(args, facts: dict, docs: Path, source: str | None = None) -> None:
     """What the card says of the training that the exported file's metadata does not hold,
     tied to that file by its sha256 (read back by ``--remeasure``)."""
-    record = {"weights_sha256": sha256_of(WEIGHTS_FILE), "build_command": args.build_command,
+    record = {"weights_sha256": sha256_file(WEIGHTS_FILE), "build_command": args.build_command,
               "commands": args.command, "schedule": args.schedule,
               "final_loss": facts["final_loss"], **({"source": source} if source else {})}
     provenance_path(docs).write_text(json.dumps(record, indent=1) + "\n")
@@ -116,9 +116,9 @@ def remeasured_facts(args, docs: Path, weights: Path | None = None) -> dict:
     if not path.is_file():
         raise SystemExit(f"{path}: not found; --remeasure needs the provenance an export wrote")
     record = json.loads(path.read_text())
-    if record["weights_sha256"] != sha256_of(weights):
+    if record["weights_sha256"] != sha256_file(weights):
         raise SystemExit(f"{path}: describes weights {record['weights_sha256'][:12]}, not "
-                         f"{weights} ({sha256_of(weights)[:12]})")
+                         f"{weights} ({sha256_file(weights)[:12]})")
     meta = read_weights(weights)[1]
     args.build_command, args.command = record["build_command"], record["commands"]
     args.schedule, args.generator = record["schedule"], meta.get("generator_commit")
@@ -139,7 +139,7 @@ def average(args, docs: Path) -> dict:
     last = Path(args.average[-1])
     facts = remeasured_facts(args, docs, last)  # its provenance, checked against the file
     args.command = [*args.command, *added]
-    source = (f"the provenance of {last.name} (sha256 {sha256_of(last)[:12]}), the last of the "
+    source = (f"the provenance of {last.name} (sha256 {sha256_file(last)[:12]}), the last of the "
               "averaged files, with the averaging appended by scripts/ship_model.py --average")
     write_average(args.average, WEIGHTS_FILE)
     write_provenance(args, facts, docs, source)
@@ -200,7 +200,7 @@ def masknet_lines() -> list[str]:
         "## Mask network (segmentation of photos without alpha)",
         "",
         f"`parvox/weights/masknet.safetensors` ({path.stat().st_size / 1e6:.1f} MB, sha256 "
-        f"`{sha256_of(path)}`): {info['steps']} steps, {info['scenes']} procedural scenes, "
+        f"`{sha256_file(path)}`): {info['steps']} steps, {info['scenes']} procedural scenes, "
         f"{info['minutes']} min of training; mask IoU@0.5 on the fixed validation scenes "
         f"{info['val_iou']:.3f}. Trained with:",
         "",
@@ -269,10 +269,6 @@ def export(args, run: Path, docs: Path) -> dict:
     return facts
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def card(args, facts: dict, size_mb: float, reports: dict, bench_text: str, bench: dict) -> str:
     """The text of docs/MODEL.md."""
     lines = [stamp("docs/MODEL.md"), *card_facts(args, facts, size_mb), *card_targets(reports),
@@ -300,7 +296,7 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         "|---|---|",
         network_row(),
         f"| weights | fp16 safetensors, {size_mb:.1f} MB (budget 25 MB) |",
-        f"| weights sha256 | `{sha256_of(WEIGHTS_FILE)}` |",
+        f"| weights sha256 | `{sha256_file(WEIGHTS_FILE)}` |",
         f"| data | procedural, `{args.build_command}`: {counts['train']} train / {counts['val']} "
         f"val / {counts['test']} test models x 24 views, the 13 R2N2 classes with ShapeNet's "
         "family mixes (docs/DATA.md); no ShapeNet model was trained on |",

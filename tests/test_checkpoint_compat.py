@@ -14,12 +14,12 @@ from parvox.checkpoint import (
     META_FILE,
     MODEL_FILE,
     OPTIMIZER_FILE,
-    _sha256,
     load_checkpoint,
     load_model,
 )
 from parvox.data.builder import build_dataset, procedural_jobs
 from parvox.errors import DataError
+from parvox.files import sha256_file
 from parvox.models import create_model
 from parvox.models.recurrent import legacy_parameter_names
 from parvox.train import TrainConfig, train
@@ -82,8 +82,8 @@ def _make_legacy(folder: Path, target: Path) -> None:
     rest["scalars"] = {}
     (target / "rng.safetensors").write_bytes((folder / "rng.safetensors").read_bytes())
     meta.pop("model", None)  # older checkpoints are rebuilt from the registry name
-    meta["sha256"] = {n: _sha256(target / n) for n in (MODEL_FILE, OPTIMIZER_FILE,
-                                                       "rng.safetensors")}
+    meta["sha256"] = {n: sha256_file(target / n)
+                      for n in (MODEL_FILE, OPTIMIZER_FILE, "rng.safetensors")}
     (target / META_FILE).write_text(json.dumps(meta))
 
 

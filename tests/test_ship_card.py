@@ -13,6 +13,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import ship_model  # noqa: E402
 
+from parvox.files import sha256_file  # noqa: E402
+
 
 def _report(one: float, five: float, floor: float = 0.3) -> dict:
     def entry(mean: float) -> dict:
@@ -118,7 +120,7 @@ def test_average_weights_is_the_mean_and_names_its_sources(tmp_path: Path) -> No
     assert torch.equal(state["count"], torch.tensor([7]))
     assert meta["step"] == 20  # the last file's training facts
     assert [s["step"] for s in meta["averaged_from"]] == [10, 20]
-    assert meta["averaged_from"][0]["sha256"] == ship_model.sha256_of(a)
+    assert meta["averaged_from"][0]["sha256"] == sha256_file(a)
 
 
 def test_average_weights_refuses_other_networks(tmp_path: Path) -> None:
@@ -162,7 +164,7 @@ def test_ship_average_keeps_the_last_files_provenance(tmp_path: Path, monkeypatc
     args = _export_args(average=[str(a), str(b)], command=["python average"])
     facts = ship_model.average(args, tmp_path)
     record = json.loads(ship_model.provenance_path(tmp_path).read_text())
-    assert record["weights_sha256"] == ship_model.sha256_of(shipped)
+    assert record["weights_sha256"] == sha256_file(shipped)
     assert record["commands"] == ["parvox train --steps 5", "parvox train --steps 9 --resume",
                                   "python average"]
     assert "b.safetensors" in record["source"]
