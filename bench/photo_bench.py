@@ -133,17 +133,26 @@ def texture_backgrounds() -> list[tuple[str, np.ndarray]]:
     return out
 
 
+def paste(rgba: np.ndarray, size: tuple[int, int], corner: tuple[int, int],
+          background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uint8 RGBA picture resized to ``size`` (width, height; premultiplied bilinear) and
+    blended over ``background`` (CANVAS, CANVAS, 3) with its top-left at ``corner`` (column,
+    row): (uint8 RGB (CANVAS, CANVAS, 3), bool alpha of the object)."""
+    layer = Image.fromarray(rgba, "RGBA").convert("RGBa").resize(
+        size, Image.Resampling.BILINEAR).convert("RGBA")
+    canvas = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
+    canvas.paste(layer, corner)
+    pasted = np.asarray(canvas).astype(np.float32)
+    alpha = pasted[..., 3:] / 255.0
+    rgb = background.astype(np.float32) * (1 - alpha) + pasted[..., :3] * alpha
+    return rgb.round().astype(np.uint8), alpha[..., 0] >= 0.5
+
+
 def composite(render: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The RGBA render enlarged to :data:`PASTED` pixels and pasted in the middle of the
     background: (uint8 RGB (CANVAS, CANVAS, 3), bool alpha of the object)."""
-    layer = Image.fromarray(render, "RGBA").convert("RGBa").resize(
-        (PASTED, PASTED), Image.Resampling.BILINEAR).convert("RGBA")
-    canvas = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
-    canvas.paste(layer, ((CANVAS - PASTED) // 2, (CANVAS - PASTED) // 2))
-    rgba = np.asarray(canvas).astype(np.float32)
-    alpha = rgba[..., 3:] / 255.0
-    rgb = background.astype(np.float32) * (1 - alpha) + rgba[..., :3] * alpha
-    return rgb.round().astype(np.uint8), alpha[..., 0] >= 0.5
+    corner = (CANVAS - PASTED) // 2
+    return paste(render, (PASTED, PASTED), (corner, corner), background)
 
 
 #: Whether :func:`predict` flip-averages, as ``parvox reconstruct`` does by default

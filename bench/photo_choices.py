@@ -42,13 +42,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from photo_bench import CANVAS, bbox_stats, composite, mask_iou, predict, voxel_iou  # noqa: E402
+from photo_bench import (  # noqa: E402
+    CANVAS,
+    bbox_stats,
+    composite,
+    mask_iou,
+    paste,
+    predict,
+    voxel_iou,
+)
 from weight_average import paired  # noqa: E402
 
 from parvox.checkpoint import load_model  # noqa: E402
@@ -158,15 +165,8 @@ def photographed(render: np.ndarray, background: np.ndarray,
     piece = render[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     scale = rng.uniform(*PHOTO_EXTENT) * CANVAS / max(piece.shape[:2])
     size = (max(1, round(piece.shape[1] * scale)), max(1, round(piece.shape[0] * scale)))
-    layer = Image.fromarray(piece, "RGBA").convert("RGBa").resize(
-        size, Image.Resampling.BILINEAR).convert("RGBA")
-    canvas = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
     row, col = rng.uniform(*PHOTO_CENTRE, size=2) * CANVAS
-    canvas.paste(layer, (round(col - size[0] / 2), round(row - size[1] / 2)))
-    rgba = np.asarray(canvas).astype(np.float32)
-    a = rgba[..., 3:] / 255.0
-    rgb = background.astype(np.float32) * (1 - a) + rgba[..., :3] * a
-    return rgb.round().astype(np.uint8), a[..., 0] >= 0.5
+    return paste(piece, size, (round(col - size[0] / 2), round(row - size[1] / 2)), background)
 
 
 #: The mask network's levels whose pixels ``--masks`` puts back after GrabCut.
