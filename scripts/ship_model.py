@@ -306,7 +306,8 @@ def card_facts(args, facts: dict, size_mb: float) -> list[str]:
         f"`{cfg['parallel']}` on 2 ranks; "
         f"{'bf16 autocast' if cfg['autocast_bf16'] else 'fp32'}; augmentation: backgrounds "
         f"{cfg['backgrounds']}, light jitter {cfg['light_jitter']}, frame jitter "
-        f"{cfg['frame_jitter']}, re-framed views {cfg.get('reframe', 0.0)}, flips |",
+        f"{cfg['frame_jitter']}, re-framed views {cfg.get('reframe', 0.0)}, repainted views "
+        f"{cfg.get('repaint', 0.0)}, flips |",
         *averaging_row(facts),
         f"| wall time | {facts['train_s'] / 3600:.2f} h of training steps |",
         f"| final training loss | {facts['final_loss']:.3f} |",
