@@ -42,7 +42,7 @@ from reframe_cost import procedural_refs  # noqa: E402
 from weight_average import paired  # noqa: E402
 
 from parvox.checkpoint import load_model  # noqa: E402
-from parvox.data.augment import LUMA  # noqa: E402
+from parvox.data.augment import LUMA, luma_gain  # noqa: E402
 from parvox.data.binvox import read_binvox  # noqa: E402
 from parvox.data.classes import class_name  # noqa: E402
 from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
@@ -63,9 +63,8 @@ def grey(luma: float | None) -> Variant:
     (0..255; ``None``: its own), its shading scaled by one factor, clipped at white."""
     def repainted(rgba: np.ndarray) -> np.ndarray:
         value = rgba[..., :3].astype(np.float32) @ LUMA
-        inside = rgba[..., 3] > OPAQUE
-        if luma is not None and inside.any():
-            value *= luma / max(float(value[inside].mean()), 1.0)
+        if luma is not None:
+            value *= luma_gain(value, (rgba[..., 3] > OPAQUE).astype(np.float32), luma)
         out = rgba.copy()
         out[..., :3] = np.clip(value, 0, 255).round().astype(np.uint8)[..., None]
         return out

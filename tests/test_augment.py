@@ -197,6 +197,15 @@ def test_repaint_lights_the_object_keeping_its_shading() -> None:
     assert min(spreads) < 0.1 * max(spreads)
 
 
+def test_luma_gain_weights_pixels_by_their_share_of_the_object() -> None:
+    value = np.array([[10.0, 30.0], [200.0, 0.0]], np.float32)
+    weight = np.array([[1.0, 0.5], [0.0, 0.0]], np.float32)  # mean (10 + 15) / 1.5
+    assert A.luma_gain(value, weight, 100.0) == np.float32(100.0 / (25.0 / 1.5))
+    assert A.luma_gain(value, (value > 20).astype(np.float32), 115.0) == np.float32(1.0)
+    assert A.luma_gain(value, np.zeros_like(weight), 150.0) == 1.0  # no object: untouched
+    assert A.luma_gain(np.zeros_like(value), weight, 150.0) == 150.0  # black counts as luma 1
+
+
 @needs_samples
 def test_dataset_repaints_the_drawn_share_of_views_and_nothing_when_off() -> None:
     def mean_object_luma(ds: R2N2Dataset, key: tuple[int, int]) -> np.ndarray:

@@ -120,10 +120,19 @@ def repaint_light(rgb: np.ndarray, alpha: np.ndarray, rng: np.random.Generator,
     keep = rng.uniform(0.0, 1.0)
     grey = (rgb @ LUMA)[..., None]
     out = keep * rgb + (1.0 - keep) * grey
-    weight = alpha[..., 0]
-    mean = float((grey[..., 0] * weight).sum() / max(float(weight.sum()), 1e-6))
-    out *= np.float32(rng.uniform(*luma) / max(mean, 1.0))
+    out *= luma_gain(grey[..., 0], alpha[..., 0], rng.uniform(*luma))
     return np.clip(out, 0.0, 255.0, out=out)
+
+
+def luma_gain(value: np.ndarray, weight: np.ndarray, target: float) -> np.float32:
+    """The one factor that brings the object's mean luma to ``target`` (0..255): ``value`` is
+    the luma ``(H, W)``, ``weight`` the object's share of each pixel ``(H, W)`` in [0, 1] (its
+    alpha, or a 0/1 mask). 1 where no pixel is the object's; a black object counts as luma 1."""
+    total = float(weight.sum())
+    if total <= 0.0:
+        return np.float32(1.0)
+    mean = float((value * weight).sum() / total)
+    return np.float32(target / max(mean, 1.0))
 
 
 def background(kind: str, size: tuple[int, int], rng: np.random.Generator,
