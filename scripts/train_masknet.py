@@ -4,14 +4,19 @@ Each step draws fresh scenes (:func:`parvox.data.masks.scene`) around random vie
 training split's models in a loader process; the validation scenes are fixed (seeded) ones of
 the validation split's models. Loss: binary cross-entropy plus soft Dice. Adam with 100 steps
 of warm-up and a cosine decay over ``--steps`` or ``--time-limit``, whichever ends first;
-bf16 autocast with ``--bf16``. ``--init FILE`` continues saved weights with a fresh Adam and
-schedule (a warm restart); the file's steps, scenes and minutes carry into the new file's
-totals and its command is kept before this one. Ends with a table of mask IoU@0.5 on the validation
-scenes and writes fp16 weights with the command in their metadata.
+bf16 autocast with ``--bf16``. ``--repaint P`` repaints that share of the training scenes'
+objects light and mostly grey, as ShapeNet's untextured models render. ``--init FILE``
+continues saved weights with a fresh Adam and schedule (a warm restart); the file's steps,
+scenes and minutes carry into the new file's totals and its command is kept before this one.
+Ends with a table of mask IoU@0.5 on the fixed validation scenes, as drawn and on as many
+again with every object repainted light, and writes fp16 weights with the command in their
+metadata. ``--eval-only`` prints that table for the ``--init`` weights and writes nothing.
 
     .venv/bin/python scripts/train_masknet.py --data data/ship --steps 3000 \\
         --out parvox/weights/masknet.safetensors [--batch 32] [--lr 2e-3] [--bf16] \\
-        [--time-limit MINUTES]
+        [--time-limit MINUTES] [--repaint P]
+    .venv/bin/python scripts/train_masknet.py --data data/ship --eval-only \
+        --init parvox/weights/masknet.safetensors
 """
 
 from __future__ import annotations
@@ -41,12 +46,13 @@ class Scenes(IterableDataset):
     """Endless batches of (uint8 ``(B, 3, S, S)`` pictures, bool ``(B, S, S)`` masks) around
     random views of ``split``'s models; seeded per loader process."""
 
-    def __init__(self, root: Path, split: str, batch: int, seed: int) -> None:
+    def __init__(self, root: Path, split: str, batch: int, seed: int,
+                 repaint: float = 0.0) -> None:
         self.layout = R2N2Layout(root)
         self.models = split_models(load_splits(self.layout.splits_path()), split)
         if not self.models:
             raise ParvoxError(f"{root}: no models in the {split} split")
-        self.batch, self.seed = batch, seed
+        self.batch, self.seed, self.repaint = batch, seed, repaint
         self.views: dict[ModelRef, int] = {}  # per model: the views its metadata lists
 
     def render(self, rng: np.random.Generator) -> np.ndarray:
@@ -56,8 +62,8 @@ class Scenes(IterableDataset):
         return load_rgba(self.layout.image_path(ref, int(rng.integers(self.views[ref]))))
 
     def draw(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        pairs = [scene(self.render(rng), rng, other=lambda: self.render(rng))
-                 for _ in range(self.batch)]
+        pairs = [scene(self.render(rng), rng, other=lambda: self.render(rng),
+                       repaint=self.repaint) for _ in range(self.batch)]
         images = torch.from_numpy(np.stack([p[0] for p in pairs])).permute(0, 3, 1, 2)
         return images.contiguous(), torch.from_numpy(np.stack([p[1] for p in pairs]))
 
@@ -93,7 +99,7 @@ def mask_iou(model: MaskNet, images: torch.Tensor, masks: torch.Tensor) -> float
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--out", type=Path, help="where to write the weights (not with --eval-only)")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -102,6 +108,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--time-limit", type=float,
                     help="minutes: the cosine runs over the steps or this time, which ends first")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repaint", type=float, default=0.0,
+                    help="share of training scenes whose object is repainted light (0..1)")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="print the validation table of the --init weights; train nothing")
     ap.add_argument("--init", type=Path, help="continue these weights (a file this script "
                     "wrote): a fresh Adam and schedule; their training adds to the totals")
     return ap.parse_args()
@@ -114,11 +124,26 @@ def prior_info(path: Path | None) -> dict:
     return masknet_info(path)
 
 
-def train(args: argparse.Namespace, model: MaskNet, loader, val: tuple[torch.Tensor, torch.Tensor]
+Validation = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def validation(root: Path, count: int) -> Validation:
+    """The fixed validation scenes: ``count`` as drawn, then ``count`` with every object
+    repainted light (each set seeded on its own)."""
+    return [Scenes(root, "val", count, 10_000, repaint).draw(np.random.default_rng(seed))
+            for seed, repaint in ((10_000, 0.0), (10_001, 1.0))]
+
+
+def row(model: MaskNet, step: int, scenes: int, val: Validation) -> list[str]:
+    """A validation table row: step, scenes seen, then the mask IoU on each set."""
+    return [str(step), str(scenes), *(f"{mask_iou(model, *v):.3f}" for v in val)]
+
+
+def train(args: argparse.Namespace, model: MaskNet, loader, val: Validation
           ) -> tuple[list[list[str]], int]:
     """Train ``model`` in place; returns the validation rows and the steps done."""
     optim = torch.optim.Adam(model.parameters(), lr=args.lr)
-    rows, start, step = [["0", "0", f"{mask_iou(model, *val):.3f}"]], time.monotonic(), 0
+    rows, start, step = [row(model, 0, 0, val)], time.monotonic(), 0
     with progress_bar(args.steps, desc="masknet", unit="step") as bar:
         for step in range(1, args.steps + 1):
             done = max(step / args.steps, (time.monotonic() - start) / 60 / args.time_limit
@@ -136,28 +161,44 @@ def train(args: argparse.Namespace, model: MaskNet, loader, val: tuple[torch.Ten
             bar.set_postfix(loss=f"{loss.item():.3f}")
             late = done >= 1.0
             if step % 500 == 0 or step == args.steps or late:
-                rows.append([str(step), str(step * args.batch), f"{mask_iou(model, *val):.3f}"])
+                rows.append(row(model, step, step * args.batch, val))
             if late:
                 break
     return rows, step
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """One clear line (and exit 2) for flags that do not go together."""
+    if args.eval_only and args.init is None:
+        sys.exit("error: --eval-only needs --init WEIGHTS")
+    if not args.eval_only and args.out is None:
+        sys.exit("error: --out is required unless --eval-only")
+    if not 0.0 <= args.repaint <= 1.0:
+        sys.exit(f"error: --repaint must be in [0, 1], got {args.repaint}")
+
+
 def main() -> None:
     args = parse_args()
+    check_args(args)
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     try:
-        val = Scenes(args.data, "val", args.val, 10_000).draw(np.random.default_rng(10_000))
-        scenes = Scenes(args.data, "train", args.batch, args.seed)
+        val = validation(args.data, args.val)
+        scenes = Scenes(args.data, "train", args.batch, args.seed, args.repaint)
         model = load_masknet(args.init).train() if args.init else MaskNet()
         prior = prior_info(args.init)
     except ParvoxError as exc:
         sys.exit(f"error: {exc}")
+    header = ["step", "scenes", f"val mask IoU@0.5 ({args.val} scenes)",
+              f"repainted light ({args.val})"]
+    if args.eval_only:
+        print(markdown_table(header, [row(model, prior["steps"], prior["scenes"], val)]))
+        return
     loader = iter(DataLoader(scenes, batch_size=None, num_workers=1, prefetch_factor=4))
     start = time.monotonic()
     rows, done = train(args, model, loader, val)
     minutes = (time.monotonic() - start) / 60
-    print(markdown_table(["step", "scenes", f"val mask IoU@0.5 ({args.val} scenes)"], rows))
+    print(markdown_table(header, rows))
     print(f"{done} steps, {done * args.batch} scenes in {minutes:.1f} min "
           f"({done * args.batch / 60 / minutes:.1f} scenes/s)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +206,7 @@ def main() -> None:
     save_masknet(model, args.out, {
         "steps": prior["steps"] + done, "scenes": prior["scenes"] + done * args.batch,
         "minutes": round(prior["minutes"] + minutes, 1), "val_iou": float(rows[-1][2]),
+        "val_iou_light": float(rows[-1][3]),
         "command": f"{prior['command']}\n{command}" if prior["command"] else command})
     print(f"wrote {args.out}")
 

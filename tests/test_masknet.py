@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from parvox.data import masks as M
+from parvox.data.augment import LUMA
 from parvox.errors import DataError
 from parvox.masknet import load_masknet, masknet_info, object_probability, save_masknet
 from parvox.models.masknet import MaskNet
@@ -91,6 +92,22 @@ def test_bad_masknet_files_name_the_file(tmp_path: Path) -> None:
         load_masknet(bad)
 
 
+def test_scene_repaints_the_object_light_when_asked_and_draws_nothing_when_not() -> None:
+    dark = render((70, 35, 20))  # luma about 45
+    lumas = {0.0: [], 1.0: []}
+    for seed in range(16):
+        plain = M.scene(dark, np.random.default_rng(seed))
+        same = M.scene(dark, np.random.default_rng(seed), repaint=0.0)
+        assert np.array_equal(plain[0], same[0]) and np.array_equal(plain[1], same[1])
+        for share in lumas:
+            image, mask = M.scene(dark, np.random.default_rng(seed), repaint=share)
+            inner = mask & np.roll(mask, 2, 0) & np.roll(mask, -2, 0) & np.roll(mask, 2, 1) \
+                & np.roll(mask, -2, 1)
+            lumas[share].append(float(np.median(image[inner].astype(np.float32) @ LUMA)))
+    # repainted to a mean luma of 110-215, then light-jittered by up to 30 %
+    assert max(lumas[0.0]) < 80 and min(lumas[1.0]) > 0.7 * 110 - 5
+
+
 def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     """scripts/train_masknet.py end to end on a 10-model build: it trains, reports and writes
     a mask network that load_masknet reads."""
@@ -105,11 +122,28 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(root / "scripts" / "train_masknet.py"),
                            "--data", str(data), "--out", str(out), "--steps", "2",
-                           "--batch", "2", "--val", "4"],
+                           "--batch", "2", "--val", "4", "--repaint", "0.5"],
                           capture_output=True, text=True, timeout=300, cwd=root)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "mask IoU" in done.stdout
+    assert "mask IoU" in done.stdout and "repainted light (4)" in done.stdout
     assert load_masknet(out).widths == (16, 32, 64, 96, 128)
+    assert 0.0 <= masknet_info(out)["val_iou_light"] <= 1.0
+
+    # --eval-only reports the weights on both validation sets and writes nothing
+    script = [sys.executable, str(root / "scripts" / "train_masknet.py"), "--data", str(data),
+              "--val", "4"]
+    done = subprocess.run([*script, "--eval-only", "--init", str(out)], capture_output=True,
+                          text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1].split("|")
+    assert [c.strip() for c in last[1:3]] == ["2", "4"]  # its own steps and scenes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "m.safetensors"]
+    for flags, message in ((["--eval-only"], "--eval-only needs --init"),
+                           ([], "--out is required"),
+                           (["--out", str(tmp_path / "x"), "--repaint", "2"], "--repaint must")):
+        bad = subprocess.run([*script, *flags], capture_output=True, text=True, timeout=300,
+                             cwd=root)
+        assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr
 
     # --init continues those weights: the totals add up and both commands are kept
     more = tmp_path / "m2.safetensors"

@@ -8,7 +8,9 @@ those at random around one render of the training split:
 
 * the object cut out at its alpha's bounding box, its long side ``0.25-1.0`` of the picture,
   stretched by up to ``exp(±0.3)`` in one direction, anywhere it fits or (a tightly framed
-  photo) hanging over the picture's edges by up to a fifth of its size, light-jittered;
+  photo) hanging over the picture's edges by up to a fifth of its size, light-jittered, and
+  with probability ``repaint`` first repainted light and mostly grey
+  (:func:`parvox.data.augment.repaint_light`), as ShapeNet's untextured models render;
 * on a background of :mod:`parvox.data.augment` (gradients, noise, patterns, blurred renders,
   rooms), sometimes with another object cut off at the picture's edge behind it (clutter, not
   in the mask) and a soft contact shadow under it;
@@ -26,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from parvox.data.augment import _grid, jitter_light, random_background
+from parvox.data.augment import _grid, jitter_light, random_background, repaint_light
 
 #: Side of the mask network's square input, in pixels.
 MASK_SIDE = 128
@@ -116,12 +118,15 @@ def _camera(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def scene(render: np.ndarray, rng: np.random.Generator, side: int = MASK_SIDE,
-          other: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+          other: Callable[[], np.ndarray] | None = None,
+          repaint: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """A photo-like picture of ``render``'s object (uint8 RGBA ``(H, W, 4)`` with alpha) and its
     mask: uint8 ``(side, side, 3)`` and bool ``(side, side)``.
 
     ``other()`` returns another uint8 RGBA render: the source of clutter and of the blurred
-    background kind (without it there is neither).
+    background kind (without it there is neither). ``repaint`` is the probability that the
+    object is repainted light first; at 0 nothing is drawn for it, so a generator gives the
+    same scene as before the option.
     """
     canvas = random_background((side, side), rng, other and (
         lambda: other()[..., :3].astype(np.float32)))
@@ -133,6 +138,8 @@ def scene(render: np.ndarray, rng: np.random.Generator, side: int = MASK_SIDE,
     small, top, left = _placed(piece, rng, side, rng.uniform(*OBJECT_EXTENT), overhang=overhang)
     rgb = small[..., :3].astype(np.float32)
     alpha = small[..., 3:].astype(np.float32) / 255.0
+    if repaint > 0.0 and rng.random() < repaint:
+        rgb = repaint_light(rgb, alpha, rng)
     rgb = jitter_light(rgb, alpha, rng, 0.3)
     small = np.concatenate([rgb.round().astype(np.uint8), small[..., 3:]], axis=2)
     if rng.random() < SHADOW:
