@@ -15,7 +15,7 @@ metadata. ``--eval-only`` prints that table for the ``--init`` weights and write
     .venv/bin/python scripts/train_masknet.py --data data/ship --steps 3000 \\
         --out parvox/weights/masknet.safetensors [--batch 32] [--lr 2e-3] [--bf16] \\
         [--time-limit MINUTES] [--repaint P]
-    .venv/bin/python scripts/train_masknet.py --data data/ship --eval-only \
+    .venv/bin/python scripts/train_masknet.py --data data/ship --eval-only \\
         --init parvox/weights/masknet.safetensors
 """
 
@@ -113,7 +113,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--eval-only", action="store_true",
                     help="print the validation table of the --init weights; train nothing")
     ap.add_argument("--init", type=Path, help="continue these weights (a file this script "
-                    "wrote): a fresh Adam and schedule; their training adds to the totals")
+                    "wrote): a fresh Adam and schedule; their training adds to the totals. "
+                    "With --eval-only: the weights to report")
     return ap.parse_args()
 
 
@@ -168,7 +169,7 @@ def train(args: argparse.Namespace, model: MaskNet, loader, val: Validation
 
 
 def check_args(args: argparse.Namespace) -> None:
-    """One clear line (and exit 2) for flags that do not go together."""
+    """One clear line and exit status 1 for flags that do not go together."""
     if args.eval_only and args.init is None:
         sys.exit("error: --eval-only needs --init WEIGHTS")
     if not args.eval_only and args.out is None:
