@@ -185,14 +185,16 @@ def main() -> None:
     torch.set_num_threads(2)
     try:
         val = validation(args.data, args.val)
-        scenes = Scenes(args.data, "train", args.batch, args.seed, args.repaint)
         model = load_masknet(args.init).train() if args.init else MaskNet()
         prior = prior_info(args.init)
+        # scores only: no training split needed
+        scenes = None if args.eval_only else Scenes(args.data, "train", args.batch, args.seed,
+                                                    args.repaint)
     except ParvoxError as exc:
         sys.exit(f"error: {exc}")
     header = ["step", "scenes", f"val mask IoU@0.5 ({args.val} scenes)",
               f"repainted light ({args.val})"]
-    if args.eval_only:
+    if scenes is None:
         print(markdown_table(header, [row(model, prior["steps"], prior["scenes"], val)]))
         return
     loader = iter(DataLoader(scenes, batch_size=None, num_workers=1, prefetch_factor=4))

@@ -24,6 +24,12 @@ def render(colour: tuple[int, int, int] = (250, 20, 20), side: int = 137) -> np.
     return rgba
 
 
+def _inner(mask: np.ndarray) -> np.ndarray:
+    """The mask's pixels 2 px inside its edge in every direction (away from blurred rims)."""
+    return mask & np.roll(mask, 2, 0) & np.roll(mask, -2, 0) & np.roll(mask, 2, 1) \
+        & np.roll(mask, -2, 1)
+
+
 def test_cut_out_keeps_only_the_object_box() -> None:
     piece = M.cut_out(render())
     assert piece.shape == (60, 60, 4) and piece[..., 3].min() == 0 and piece[0, 0, 3] == 255
@@ -48,8 +54,7 @@ def test_scene_mask_is_where_the_object_was_pasted() -> None:
             assert extent >= (1 - 2 * M.MAX_OVERHANG) * low - 2
         # the masked pixels are the (light-jittered, blurred) red object, not the background
         red = image[..., 0].astype(int) - image[..., 1:].astype(int).mean(axis=2)
-        inner = mask & np.roll(mask, 2, 0) & np.roll(mask, -2, 0) & np.roll(mask, 2, 1) \
-            & np.roll(mask, -2, 1)
+        inner = _inner(mask)
         assert np.median(red[inner]) > 80
     assert 0 < cut < 24  # some objects hang over the edge (tight framing), most do not
 
@@ -101,8 +106,7 @@ def test_scene_repaints_the_object_light_when_asked_and_draws_nothing_when_not()
         assert np.array_equal(plain[0], same[0]) and np.array_equal(plain[1], same[1])
         for share in lumas:
             image, mask = M.scene(dark, np.random.default_rng(seed), repaint=share)
-            inner = mask & np.roll(mask, 2, 0) & np.roll(mask, -2, 0) & np.roll(mask, 2, 1) \
-                & np.roll(mask, -2, 1)
+            inner = _inner(mask)
             lumas[share].append(float(np.median(image[inner].astype(np.float32) @ LUMA)))
     # repainted to a mean luma of 110-215, then light-jittered by up to 30 %
     assert max(lumas[0.0]) < 80 and min(lumas[1.0]) > 0.7 * 110 - 5
