@@ -30,7 +30,7 @@ from PIL import Image
 
 from parvox.data.dataset import protocol_view
 from parvox.data.framing import MASK_LEVEL, frame_object
-from parvox.data.images import has_alpha, read_photo
+from parvox.data.images import has_alpha, photo_size, read_photo
 from parvox.errors import DataError
 from parvox.masknet import object_probability
 
@@ -149,26 +149,16 @@ def _real_alpha(image: Image.Image, rgba: np.ndarray) -> bool:
 def read_mask(path: str | os.PathLike[str], photo: str | os.PathLike[str],
               size: tuple[int, int]) -> np.ndarray:
     """A user's mask file as bool ``(h, w)`` for a photo read at ``size`` (w, h): white (or
-    opaque, for masks with alpha) is the object. It must have the photo's pixel size."""
-    mask_size, photo_size = _pixel_size(path), _pixel_size(photo)
-    if mask_size != photo_size:
+    opaque, for masks with alpha) is the object. It must have the photo's pixel size as the
+    photo is seen (turned by its EXIF Orientation, as :func:`read_photo` turns it)."""
+    mask_size, photo_seen = photo_size(path), photo_size(photo)
+    if mask_size != photo_seen:
         raise DataError(path, f"mask is {mask_size[0]}x{mask_size[1]} but the photo {photo} is "
-                              f"{photo_size[0]}x{photo_size[1]}: a mask must match its photo")
+                              f"{photo_seen[0]}x{photo_seen[1]}: a mask must match its photo")
     image = read_photo(path, None, min_side=max(size))
     alpha = np.asarray(image)[..., 3]
     grey = Image.fromarray(alpha) if alpha.min() < 255 else image.convert("L")
     return np.asarray(grey.resize(size, Image.Resampling.BOX)) >= MASK_LEVEL
-
-
-def _pixel_size(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """(width, height) from an image file's header."""
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except FileNotFoundError:
-        raise DataError(path, "image file not found") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(path, f"cannot read image ({exc})") from None
 
 
 def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> None:

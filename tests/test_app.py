@@ -3,6 +3,7 @@ concurrent users, the listening address, and no connection to any other host."""
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
@@ -16,7 +17,8 @@ from PIL import Image
 
 gradio_client = pytest.importorskip("gradio_client")
 
-PORT = 7871
+#: One port per pytest-xdist worker: the load scheduler may send this module's tests to both.
+PORT = 7871 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 
 
 class OutboundGuard:
@@ -176,6 +178,21 @@ def test_sixteen_bit_tiff_is_read(app, tmp_path: Path) -> None:
     assert Image.open(path).mode.startswith("I;16")
     gallery, glb, *_ = reconstruct(client, path)
     assert len(gallery) == 1 and Path(glb).is_file()
+
+
+def test_iphone_heic_photo_is_read_upright(app, tmp_path: Path) -> None:
+    _, client, _ = app
+    rgb = np.full((120, 160, 3), 235, np.uint8)  # landscape: an object on a plain wall
+    rgb[35:85, 50:110] = (200, 60, 40)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned, as a phone held upright stores a landscape shot's pixels
+    stored = np.ascontiguousarray(rgb[:, ::-1].swapaxes(0, 1))
+    path = tmp_path / "IMG_0001.HEIC"
+    Image.fromarray(stored).save(path, format="HEIF", exif=exif.tobytes(), quality=95)
+    gallery, glb, *_ = reconstruct(client, path)
+    assert len(gallery) == 1 and Path(glb).is_file()
+    with Image.open(gallery[0]["image"]) as shown:
+        assert shown.width > shown.height  # the mask is shown on the photo as it was taken
 
 
 def test_eight_concurrent_users_are_all_answered(app, tmp_path: Path) -> None:

@@ -143,6 +143,32 @@ def test_mask_file_wins_and_bad_masks_name_the_file(tmp_path: Path) -> None:
         P.prepare_photo(photo, mask_path=empty)
 
 
+def test_a_phone_photo_stored_sideways_is_read_upright(tmp_path: Path) -> None:
+    # phones store a portrait photo's pixels turned and say so in EXIF Orientation (6: the
+    # stored 0th row is the picture's right side); the object must be found where it is seen
+    rgb, mask = room_photo(seed=3)
+    rgb, mask = rgb[:, 40:], mask[:, 40:]  # portrait: 160 wide, 200 high
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    phone = tmp_path / "phone.jpg"
+    stored = np.ascontiguousarray(rgb[:, ::-1].swapaxes(0, 1))
+    Image.fromarray(stored).save(phone, exif=exif, quality=95)
+    upright = tmp_path / "upright.jpg"
+    Image.fromarray(rgb).save(upright, quality=95)
+    seen, reference = P.prepare_photo(phone), P.prepare_photo(upright)
+    assert seen.mask.shape == mask.shape == (200, 160)
+    assert iou(seen.mask, mask) > 0.95
+    assert np.abs(seen.framed.astype(int) - reference.framed).mean() < 2
+    # a mask drawn on the photo as seen fits it; one of the stored pixels' shape does not
+    drawn = tmp_path / "drawn.png"
+    Image.fromarray((mask * 255).astype(np.uint8)).save(drawn)
+    assert np.array_equal(P.prepare_photo(phone, mask_path=drawn).mask, mask)
+    sideways = tmp_path / "sideways.png"
+    Image.new("L", (200, 160), 255).save(sideways)
+    with pytest.raises(DataError, match="sideways.png.*200x160.*phone.jpg is 160x200"):
+        P.prepare_photo(phone, mask_path=sideways)
+
+
 def test_no_object_found_and_no_segment(tmp_path: Path) -> None:
     path = tmp_path / "wall.png"
     Image.new("RGB", (120, 90), (180, 170, 160)).save(path)

@@ -26,6 +26,55 @@ from parvox.reconstruct import load_photo, probability_mesh, reconstruct
 PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
+def stored_sideways(upright: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels a camera stores for an ``upright`` (h, w, c) picture under EXIF Orientation
+    ``orientation``, written from the tag's definition (where the stored 0th row and 0th column
+    lie as the picture is seen), not from PIL's transposes: ``stored[i, j] = upright[...]``."""
+    u = upright
+    return {1: u, 2: u[:, ::-1], 3: u[::-1, ::-1], 4: u[::-1],  # row 0 top / bottom
+            5: u.swapaxes(0, 1),  # row 0 left, column 0 top
+            6: u[:, ::-1].swapaxes(0, 1),  # row 0 right, column 0 top
+            7: u[::-1, ::-1].swapaxes(0, 1),  # row 0 right, column 0 bottom
+            8: u[::-1].swapaxes(0, 1)}[orientation]  # row 0 left, column 0 bottom
+
+
+def exif_orientation(value: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[images.ORIENTATION_TAG] = value
+    return exif
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_turns_photos_upright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               orientation: int) -> None:
+    # a smooth, asymmetric, non-square picture: any wrong turn or flip moves its pixels
+    rows, cols = np.mgrid[0:24, 0:40]
+    upright = np.dstack([rows * 10, cols * 6, 255 - rows * 4 - cols * 3]).astype(np.uint8)
+    stored = np.ascontiguousarray(stored_sideways(upright, orientation))
+    for name in ("photo.png", "photo.jpg", "photo.webp", "photo.heic"):
+        path = tmp_path / name
+        # HEIC: pillow-heif stores the tag as the file's own rotation and mirroring
+        exif = exif_orientation(orientation).tobytes()
+        Image.fromarray(stored).save(path, exif=exif, quality=100)
+        got = np.asarray(images.read_photo(path, 240)).astype(int)
+        assert got.shape == upright.shape, name
+        assert np.abs(got - upright).mean() < (0.01 if name == "photo.png" else 3.0), name
+        assert images.photo_size(path) == (40, 24), name
+    # a PNG large enough to be decoded in strips reads its eXIf chunk from the header too
+    monkeypatch.setattr(images, "MAX_DECODE_PIXELS", 24 * 40 // 4)
+    got = np.asarray(images.read_photo(tmp_path / "photo.png", 240)).astype(int)
+    assert got.shape == (12, 20, 3)
+    box = upright.reshape(12, 2, 20, 2, 3).mean(axis=(1, 3))
+    assert np.abs(got - box).max() <= 1
+
+
+def test_unreadable_exif_counts_as_upright(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (30, 20), (10, 200, 30)).save(path, exif=exif_orientation(99))
+    assert images.read_photo(path, 240).size == (30, 20)
+    assert images.photo_size(path) == (30, 20)
+
+
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "CMYK", "I;16"])
 def test_photo_modes(tmp_path: Path, mode: str) -> None:
     rng = np.random.default_rng(0)

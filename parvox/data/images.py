@@ -8,13 +8,16 @@ holding the full-size image:
 * non-interlaced PNG is inflated and unfiltered in strips of rows: each strip's filtered rows,
   preceded by the previous strip's last decoded row stored unfiltered, go through PIL's own PNG
   row decoder, so every strip is decoded exactly as a full decode would;
-* other formats (TIFF, WebP, BMP, GIF, interlaced PNG, progressive JPEG, whose decoders need
-  the whole image or a whole-image buffer) are decoded whole up to
+* other formats (TIFF, WebP, AVIF, HEIF/HEIC, BMP, GIF, interlaced PNG, progressive JPEG,
+  whose decoders need the whole image or a whole-image buffer) are decoded whole up to
   :data:`MAX_FULL_DECODE_PIXELS` and refused above it;
 
 then reduced strip by strip (a box filter over ``factor`` x ``factor`` pixels) after
-transparency is composited on the background grey. Photos above :data:`MAX_PHOTO_PIXELS` are
-refused. Every failure is a :class:`~parvox.errors.DataError` naming the file.
+transparency is composited on the background grey, and turned upright as the file's EXIF
+Orientation tag says (phones store a portrait photo's pixels sideways and set that tag; every
+viewer shows it upright, so the network must see it so too). Photos above
+:data:`MAX_PHOTO_PIXELS` are refused. Every failure is a :class:`~parvox.errors.DataError`
+naming the file.
 """
 
 from __future__ import annotations
@@ -30,8 +33,14 @@ from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, JpegImagePlugin, PngImagePlugin
+from pillow_heif import register_heif_opener
 
 from parvox.errors import DataError
+
+# HEIF/HEIC, the photo format of iPhones, for every PIL reader once this module is imported
+# (pillow-heif's plugin): its decoder applies the file's own rotation and mirroring and reports
+# EXIF Orientation 1 after, so such a photo is turned once.
+register_heif_opener()
 
 #: Photos larger than this are reduced by an integer factor while they are decoded.
 MAX_DECODE_PIXELS = 4096 * 4096
@@ -47,6 +56,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 _BYTE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # PIL modes stored byte for byte
+#: EXIF's Orientation tag (EXIF 2.32, tag 0x0112; TIFF 6.0 "Orientation").
+ORIENTATION_TAG = 0x0112
+#: Per Orientation value, the transpose that shows the stored pixels upright. The value says
+#: where the stored 0th row and 0th column lie as the image is seen: 2 top/right, 3 bottom/
+#: right, 4 bottom/left, 5 left/top, 6 right/top, 7 right/bottom, 8 left/bottom (1: top/left,
+#: stored upright; any other value is treated as 1, as viewers do).
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
 _READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
                 Image.DecompressionBombError)
 
@@ -102,6 +121,7 @@ def _read_photo(path: str | os.PathLike[str], background: int | None,
         width, height = image.size
         if width * height > MAX_PHOTO_PIXELS:
             raise _too_large(path, image, MAX_PHOTO_PIXELS, "photos")
+        turn = UPRIGHT.get(orientation(image))
         if _strip_png(image):
             factor = _factor(width * height)
             strips = _png_strips(image, _strip_rows(image.width, factor))
@@ -109,7 +129,41 @@ def _read_photo(path: str | os.PathLike[str], background: int | None,
             _load_whole(path, image, min_side)  # a JPEG draft shrinks image.size
             factor = _factor(image.width * image.height)
             strips = _crop_strips(image, _strip_rows(image.width, factor))
-        return _reduce_strips(strips, image.size, factor, background)
+        reduced = _reduce_strips(strips, image.size, factor, background)
+        return reduced.transpose(turn) if turn is not None else reduced
+
+
+def orientation(image: Image.Image) -> int:
+    """The EXIF Orientation of an opened, not yet decoded image (1, upright, when it has none
+    or the EXIF block cannot be read). A PNG's ``eXIf`` chunk counts when it comes before the
+    pixel data (PIL would decode the whole image to look after it)."""
+    try:
+        if isinstance(image, PngImagePlugin.PngImageFile):
+            exif = Image.Exif()
+            exif.load(image.info.get("exif", b""))
+        else:
+            exif = image.getexif()
+        value = exif.get(ORIENTATION_TAG, 1)
+    except _READ_ERRORS + (KeyError, TypeError, IndexError):
+        return 1
+    return value if value in UPRIGHT else 1
+
+
+def photo_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) of a photo as it is seen, from the file's header: the stored size,
+    swapped when its EXIF Orientation turns it a quarter (values 5 to 8).
+
+    Raises:
+        DataError: missing or unreadable file.
+    """
+    try:
+        with _open(path) as image:
+            width, height = image.size
+            return (height, width) if orientation(image) >= 5 else (width, height)
+    except FileNotFoundError:
+        raise DataError(path, "image file not found") from None
+    except _READ_ERRORS as exc:
+        raise DataError(path, f"cannot read image ({_reason(exc)})") from None
 
 
 def _open(path: str | os.PathLike[str]) -> Image.Image:
