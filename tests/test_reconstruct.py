@@ -51,9 +51,9 @@ def test_exif_orientation_turns_photos_upright(tmp_path: Path, monkeypatch: pyte
     rows, cols = np.mgrid[0:24, 0:40]
     upright = np.dstack([rows * 10, cols * 6, 255 - rows * 4 - cols * 3]).astype(np.uint8)
     stored = np.ascontiguousarray(stored_sideways(upright, orientation))
-    for name in ("photo.png", "photo.jpg", "photo.webp", "photo.heic"):
+    for name in ("photo.png", "photo.jpg", "photo.webp", "photo.avif", "photo.heic"):
         path = tmp_path / name
-        # HEIC: pillow-heif stores the tag as the file's own rotation and mirroring
+        # AVIF keeps the tag; HEIC: pillow-heif stores it as the file's own rotation and mirroring
         exif = exif_orientation(orientation).tobytes()
         Image.fromarray(stored).save(path, exif=exif, quality=100)
         got = np.asarray(images.read_photo(path, 240)).astype(int)
