@@ -1,9 +1,10 @@
 """``parvox app``: reconstruct in the browser (Gradio, served locally, nothing from outside).
 
 Upload 1 to :data:`MAX_PHOTOS` photos of one object (or click an example), see the mask found
-for each, turn the result around in a 3D viewer, move the voxel threshold (the mesh is re-made
-from the kept probability grid, the network does not run again), download GLB, OBJ, PLY and
-binvox. The photo path is :mod:`parvox.photo`, the same as ``parvox reconstruct``'s.
+for each (or untick :data:`FIND_OBJECT` to take photos whole, the command line's
+``--no-segment``), turn the result around in a 3D viewer, move the voxel threshold (the mesh
+is re-made from the kept probability grid, the network does not run again), download GLB,
+OBJ, PLY and binvox. The photo path is :mod:`parvox.photo`, the same as ``parvox reconstruct``'s.
 
 Safe by default: binds 127.0.0.1; Gradio's analytics off and no web fonts (the page asks
 nothing of any other host); uploads are limited in bytes (:data:`MAX_UPLOAD`) and pixels
@@ -33,7 +34,7 @@ from parvox.data.binvox import Voxels, encode_binvox  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
 from parvox.evaluate import MAIN_THRESHOLD  # noqa: E402
 from parvox.inference import predict_occupancy  # noqa: E402
-from parvox.photo import PreparedPhoto, prepare_photo  # noqa: E402
+from parvox.photo import NoObjectFound, PreparedPhoto, prepare_photo  # noqa: E402
 from parvox.pretrained import PRETRAINED  # noqa: E402
 from parvox.reconstruct import CUBE_SIDE, mesh_files, probability_mesh  # noqa: E402
 from parvox.shared import shared_dir  # noqa: E402
@@ -44,6 +45,8 @@ MAX_PHOTOS = 5
 MAX_UPLOAD = "25mb"
 #: Largest photo in pixels, read from the file's header before anything is decoded.
 MAX_PIXELS = 40_000_000
+#: The page's switch for segmentation (off: a photo without alpha is the object whole).
+FIND_OBJECT = "find the object in each photo"
 #: Default listening address and port.
 HOST, PORT = "127.0.0.1", 7860
 
@@ -65,14 +68,22 @@ class Reconstructor:
         self.size = self.model.config.image_size
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="parvox-app-"))
 
-    def photos(self, files: list[str] | None) -> list[PreparedPhoto]:
-        """Check and prepare the uploads (one clear ParvoxError for the first bad one)."""
+    def photos(self, files: list[str] | None, segment: bool = True) -> list[PreparedPhoto]:
+        """Check and prepare the uploads (one clear ParvoxError for the first bad one);
+        ``segment=False`` takes each whole photo without alpha as the object (the command
+        line's ``--no-segment``)."""
         files = [f for f in files or [] if f]
         if not files:
             raise ParvoxError("upload 1 to 5 photos of one object")
         if len(files) > MAX_PHOTOS:
             raise ParvoxError(f"at most {MAX_PHOTOS} photos of one object, got {len(files)}")
-        return [prepare_photo(check_upload(path)) for path in files]
+        try:
+            return [prepare_photo(check_upload(path), segment_photo=segment) for path in files]
+        except NoObjectFound as exc:  # the command line's remedies are not on this page
+            raise ParvoxError(f"{Path(exc.path).name}: {exc.finding}; upload the photo cut "
+                              "out (a PNG with a transparent background: its alpha is the "
+                              f"mask), or untick \"{FIND_OBJECT}\" to take the whole photo"
+                              ) from None
 
     def predict(self, photos: list[PreparedPhoto]) -> np.ndarray:
         """(32, 32, 32) occupancy probability of the views together."""
@@ -93,14 +104,15 @@ class Reconstructor:
         paths.append(str(folder / "parvox.binvox"))
         return paths[2], paths  # GLB first in the viewer
 
-    def run(self, files: list[str] | None, threshold: float, progress: Any = None) -> tuple:
+    def run(self, files: list[str] | None, threshold: float, progress: Any = None,
+            segment: bool = True) -> tuple:
         """The page's main call: (mask gallery, GLB, downloads, kept grid)."""
         import gradio as gr
 
         progress = progress or (lambda *args, **kwargs: None)
         try:
             progress(0.1, desc="finding the object")
-            photos = self.photos(files)
+            photos = self.photos(files, segment)
             progress(0.5, desc="running the network")
             prob = self.predict(photos)
             progress(0.8, desc="making the mesh")
@@ -211,12 +223,15 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
         gr.Markdown("# parvox: a 3D shape from photos\nUpload 1 to 5 photos of one object "
                     "(or click an example). The object is found in each photo (its alpha, or a "
                     "segmentation), re-framed like the training renders, and reconstructed as "
-                    "32³ voxels.")
+                    "32³ voxels. Where the segmentation misses, upload the photo cut out (a PNG "
+                    "with a transparent background).")
         with gr.Row():
             with gr.Column():
                 files = gr.File(label="photos (1 to 5)", file_count="multiple")
                 threshold = gr.Slider(0.1, 0.9, value=MAIN_THRESHOLD, step=0.05,
                                       label="voxel threshold (re-meshes without rerunning)")
+                segment = gr.Checkbox(value=True, label=FIND_OBJECT,
+                                      info="untick when each photo shows only the object")
                 go = gr.Button("Reconstruct", variant="primary")
                 masks = gr.Gallery(label="mask found in each photo", columns=5, height=220,
                                    object_fit="contain", allow_preview=False, preview=False,
@@ -227,11 +242,11 @@ def build(checkpoint: str | os.PathLike[str] | None = None) -> Any:
                 downloads = gr.File(label="download", file_count="multiple")
         grid = gr.State(None)
 
-        def run(files, threshold, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
-            return rec.run(files, threshold, progress)
+        def run(files, threshold, segment=True, progress=gr.Progress()):  # noqa: B008 - idiom
+            return rec.run(files, threshold, progress, segment)
 
         outputs = [masks, viewer, downloads, grid]
-        go.click(run, [files, threshold], outputs, api_name="reconstruct")
+        go.click(run, [files, threshold, segment], outputs, api_name="reconstruct")
         threshold.release(rec.remesh, [grid, threshold], [viewer, downloads], api_name="remesh")
         found = examples()
         if found:

@@ -161,16 +161,26 @@ def read_mask(path: str | os.PathLike[str], photo: str | os.PathLike[str],
     return np.asarray(grey.resize(size, Image.Resampling.BOX)) >= MASK_LEVEL
 
 
+class NoObjectFound(DataError):
+    """The segmentation found no object in a photo (nothing, or the whole photo). Its message
+    tells the command line's remedies; :attr:`finding` is the finding alone, for a caller (the
+    web page) that offers other ones."""
+
+    def __init__(self, path: str | os.PathLike[str], finding: str) -> None:
+        self.finding = finding
+        super().__init__(path, f"{finding}; give one with --mask FILE, or pass --no-segment")
+
+
 def _check_mask(mask: np.ndarray, path: str | os.PathLike[str], source: str) -> None:
     """Refuse empty or all-covering masks with one line naming the photo."""
     fraction = float(mask.mean())
+    covers = f"object mask covers {100 * fraction:.2f} % of the photo"
+    if fraction < MIN_OBJECT_FRACTION and source == "mask file":
+        raise DataError(path, f"the mask file is empty ({covers})")
     if fraction < MIN_OBJECT_FRACTION:
-        hint = ("the mask file is empty" if source == "mask file"
-                else "no object found; give one with --mask FILE, or pass --no-segment")
-        raise DataError(path, f"{hint} (object mask covers {100 * fraction:.2f} % of the photo)")
+        raise NoObjectFound(path, f"no object found ({covers})")
     if fraction > MAX_OBJECT_FRACTION and source == "segmentation":
-        raise DataError(path, "no object found (the segmentation took the whole photo); give "
-                              "one with --mask FILE, or pass --no-segment")
+        raise NoObjectFound(path, "no object found (the segmentation took the whole photo)")
 
 
 # ------------------------------------------------------------------------------ segmentation

@@ -61,9 +61,11 @@ def app(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path):
     assert guard.outbound == [], f"the app connected to {guard.outbound}"
 
 
-def reconstruct(client, *paths: Path, threshold: float = 0.4):
+def reconstruct(client, *paths: Path, threshold: float = 0.4, segment: bool | None = None):
     files = [gradio_client.handle_file(str(p)) for p in paths]
-    return client.predict(files, threshold, api_name="/reconstruct")
+    if segment is None:  # the switch left as the page starts
+        return client.predict(files, threshold, api_name="/reconstruct")
+    return client.predict(files, threshold, segment, api_name="/reconstruct")
 
 
 def photo(tmp_path: Path, name: str = "object.png") -> Path:
@@ -167,6 +169,20 @@ def test_bad_uploads_are_one_message_and_the_server_goes_on(app, tmp_path: Path)
         assert "/tmp/" not in message  # no server paths
         gallery, glb, *_ = reconstruct(client, good)  # still serving
         assert len(gallery) == 1
+
+
+def test_no_object_found_offers_the_pages_remedies(app, tmp_path: Path) -> None:
+    _, client, _ = app
+    wall = tmp_path / "wall.jpg"
+    Image.new("RGB", (160, 120), (180, 170, 160)).save(wall)
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - gradio_client's AppError
+        reconstruct(client, wall)
+    message = str(caught.value)
+    assert "wall.jpg: no object found" in message and "untick" in message, message
+    assert "--mask" not in message and "--no-segment" not in message  # not on this page
+    gallery, glb, *_ = reconstruct(client, wall, segment=False)  # the switch off: all of it
+    assert "wall.jpg: mask from whole photo" in gallery[0]["caption"]
+    assert Path(glb).is_file()
 
 
 def test_sixteen_bit_tiff_is_read(app, tmp_path: Path) -> None:
