@@ -15,9 +15,11 @@ class ParvoxError(Exception):
 
 
 class DataError(ParvoxError):
-    """A dataset file is missing, unreadable or malformed."""
+    """A dataset file is missing, unreadable or malformed. The message is one line whatever
+    ``problem`` holds: decoders' own messages (quoted in it) may end in or hold line breaks
+    (libheif's do), which become spaces."""
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = os.fspath(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = " ".join(line.strip() for line in problem.splitlines() if line.strip())
+        super().__init__(f"{self.path}: {self.problem}")

@@ -68,6 +68,19 @@ def test_exif_orientation_turns_photos_upright(tmp_path: Path, monkeypatch: pyte
     assert np.abs(got - box).max() <= 1
 
 
+def test_a_truncated_heic_is_one_line_naming_it(tmp_path: Path) -> None:
+    # libheif's messages end in a line break; the error stays one line (found by the fuzzer)
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 20), (30, 90, 200)).save(buffer, format="HEIF", quality=50)
+    path = tmp_path / "IMG_0002.HEIC"
+    path.write_bytes(buffer.getvalue()[:-10])
+    with pytest.raises(DataError) as error:
+        images.read_photo(path, 240)
+    message = str(error.value)
+    assert message.startswith(f"{path}: cannot read image (") and "iloc" in message
+    assert "\n" not in message and message == message.strip()
+
+
 def test_unreadable_exif_counts_as_upright(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
     Image.new("RGB", (30, 20), (10, 200, 30)).save(path, exif=exif_orientation(99))
