@@ -81,6 +81,29 @@ def test_a_truncated_heic_is_one_line_naming_it(tmp_path: Path) -> None:
     assert "\n" not in message and message == message.strip()
 
 
+def test_corrupt_avif_pixels_are_a_data_error(tmp_path: Path) -> None:
+    # the AVIF decoder raises RuntimeError on corrupt pixel data (found by the fuzzer)
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (20, 24, 3), np.uint8)).save(
+        buffer, format="AVIF")
+    data, path = buffer.getvalue(), tmp_path / "photo.avif"
+    for at in range(len(data) - 1, len(data) // 3, -1):  # the pixel data is at the end
+        corrupt = bytearray(data)
+        corrupt[at] ^= 0x10
+        try:
+            with Image.open(io.BytesIO(bytes(corrupt))) as image:
+                image.load()
+        except RuntimeError:
+            break
+        except Exception:  # another failure: try the next byte
+            continue
+    else:
+        pytest.skip("no single-bit corruption makes this AVIF decoder raise RuntimeError")
+    path.write_bytes(bytes(corrupt))
+    with pytest.raises(DataError, match=r"photo.avif: cannot read image \(Failed to decode"):
+        images.read_photo(path, 240)
+
+
 def test_unreadable_exif_counts_as_upright(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
     Image.new("RGB", (30, 20), (10, 200, 30)).save(path, exif=exif_orientation(99))

@@ -66,8 +66,10 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
            8: Image.Transpose.ROTATE_90}
-_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
-                Image.DecompressionBombError)
+#: What decoders raise on a corrupt file (RuntimeError: the AVIF and HEIF decoders' "failed to
+#: decode" on corrupt pixel data, found by the fuzzer).
+_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, zlib.error,
+                struct.error, Image.DecompressionBombError)
 
 
 def to_rgba(image: Image.Image) -> Image.Image:
