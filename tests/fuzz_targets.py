@@ -57,9 +57,9 @@ def _png(mode: str, size: tuple[int, int] = (24, 20), **save: object) -> bytes:
 def photo_seeds() -> list[bytes]:
     rgb = Image.fromarray(np.random.default_rng(1).integers(0, 255, (20, 24, 3), np.uint8))
     out = [_png("RGBA"), _png("RGB"), _png("L"), _png("RGBA", interlace=1)]
-    turned = Image.Exif()
-    turned[0x0112] = 6  # EXIF Orientation: the reader turns the photo upright
-    import parvox.data.images  # noqa: F401 - registers HEIF with PIL
+    from orientation import exif_orientation  # importing parvox.data.images registers HEIF
+
+    turned = exif_orientation(6)  # the reader turns the photo upright
 
     for fmt, extra in (("JPEG", {"quality": 80}), ("JPEG", {"progressive": True}),
                        ("JPEG", {"exif": turned}), ("GIF", {}), ("TIFF", {}), ("BMP", {}),

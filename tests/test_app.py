@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from orientation import exif_orientation, stored_sideways
 from paths import PHOTOS
 from PIL import Image
 
@@ -200,11 +201,9 @@ def test_iphone_heic_photo_is_read_upright(app, tmp_path: Path) -> None:
     _, client, _ = app
     rgb = np.full((120, 160, 3), 235, np.uint8)  # landscape: an object on a plain wall
     rgb[35:85, 50:110] = (200, 60, 40)
-    exif = Image.Exif()
-    exif[0x0112] = 6  # stored turned, as a phone held upright stores a landscape shot's pixels
-    stored = np.ascontiguousarray(rgb[:, ::-1].swapaxes(0, 1))
-    path = tmp_path / "IMG_0001.HEIC"
-    Image.fromarray(stored).save(path, format="HEIF", exif=exif.tobytes(), quality=95)
+    path = tmp_path / "IMG_0001.HEIC"  # stored turned, as a phone held upright stores it
+    Image.fromarray(stored_sideways(rgb, 6)).save(path, format="HEIF", quality=95,
+                                                  exif=exif_orientation(6).tobytes())
     gallery, glb, *_ = reconstruct(client, path)
     assert len(gallery) == 1 and Path(glb).is_file()
     with Image.open(gallery[0]["image"]) as shown:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from orientation import exif_orientation, stored_sideways
 from paths import PHOTOS
 from PIL import Image
 
@@ -148,11 +149,8 @@ def test_a_phone_photo_stored_sideways_is_read_upright(tmp_path: Path) -> None:
     # stored 0th row is the picture's right side); the object must be found where it is seen
     rgb, mask = room_photo(seed=3)
     rgb, mask = rgb[:, 40:], mask[:, 40:]  # portrait: 160 wide, 200 high
-    exif = Image.Exif()
-    exif[0x0112] = 6
     phone = tmp_path / "phone.jpg"
-    stored = np.ascontiguousarray(rgb[:, ::-1].swapaxes(0, 1))
-    Image.fromarray(stored).save(phone, exif=exif, quality=95)
+    Image.fromarray(stored_sideways(rgb, 6)).save(phone, exif=exif_orientation(6), quality=95)
     upright = tmp_path / "upright.jpg"
     Image.fromarray(rgb).save(upright, quality=95)
     seen, reference = P.prepare_photo(phone), P.prepare_photo(upright)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from orientation import exif_orientation, stored_sideways
 from paths import PHOTOS
 from PIL import Image
 
@@ -26,31 +27,13 @@ from parvox.reconstruct import load_photo, probability_mesh, reconstruct
 PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
-def stored_sideways(upright: np.ndarray, orientation: int) -> np.ndarray:
-    """The pixels a camera stores for an ``upright`` (h, w, c) picture under EXIF Orientation
-    ``orientation``, written from the tag's definition (where the stored 0th row and 0th column
-    lie as the picture is seen), not from PIL's transposes: ``stored[i, j] = upright[...]``."""
-    u = upright
-    return {1: u, 2: u[:, ::-1], 3: u[::-1, ::-1], 4: u[::-1],  # row 0 top / bottom
-            5: u.swapaxes(0, 1),  # row 0 left, column 0 top
-            6: u[:, ::-1].swapaxes(0, 1),  # row 0 right, column 0 top
-            7: u[::-1, ::-1].swapaxes(0, 1),  # row 0 right, column 0 bottom
-            8: u[::-1].swapaxes(0, 1)}[orientation]  # row 0 left, column 0 bottom
-
-
-def exif_orientation(value: int) -> Image.Exif:
-    exif = Image.Exif()
-    exif[images.ORIENTATION_TAG] = value
-    return exif
-
-
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_turns_photos_upright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                orientation: int) -> None:
     # a smooth, asymmetric, non-square picture: any wrong turn or flip moves its pixels
     rows, cols = np.mgrid[0:24, 0:40]
     upright = np.dstack([rows * 10, cols * 6, 255 - rows * 4 - cols * 3]).astype(np.uint8)
-    stored = np.ascontiguousarray(stored_sideways(upright, orientation))
+    stored = stored_sideways(upright, orientation)
     for name in ("photo.png", "photo.jpg", "photo.webp", "photo.avif", "photo.heic"):
         path = tmp_path / name
         # AVIF keeps the tag; HEIC: pillow-heif stores it as the file's own rotation and mirroring
