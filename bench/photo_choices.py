@@ -18,6 +18,10 @@ evaluation protocol beside.
   started from the mask network alone, with the pixels the network gives at least 0.3 / 0.5 /
   0.8 / 0.9 put back (the shipped :data:`~parvox.photo.NETWORK_KEEP`), the network's own
   mask, and the true mask; each re-framed as the photo path does, with its mask IoU.
+* ``--sides``: the side of the square the mask network sees the photo at
+  (:data:`parvox.masknet.INFERENCE_SIDE`; it is trained at 128) and whether its probability is
+  averaged with the mirrored photo's (:data:`~parvox.masknet.INFERENCE_FLIP`): each of
+  :data:`SIDES` through the whole segmentation, beside the shipped one.
 * ``--framing``: where the photo path puts the object (:func:`parvox.data.framing.frame_object`),
   from the shipped segmentation and from the true mask: R2N2's median size and centre for
   every object (shipped), or ``fitted``: the object's own size and centre in its picture,
@@ -30,7 +34,8 @@ evaluation protocol beside.
   clips to (:data:`EXTENT_RANGE`, :data:`CENTRE_RANGE`).
 
     .venv/bin/python bench/photo_choices.py --data data/ship --split val --per-class 40 \\
-        --masks --framing [--room] [--ranges] [--checkpoint pretrained] [--seed 0] [--json FILE]
+        --masks --sides --framing [--room] [--ranges] [--checkpoint pretrained] [--seed 0] \\
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
 from parvox.data.framing import MASK_LEVEL, frame_object  # noqa: E402
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
+from parvox.masknet import INFERENCE_FLIP, INFERENCE_SIDE  # noqa: E402
 from parvox.photo import (  # noqa: E402
     MAX_OBJECT_FRACTION,
     MIN_OBJECT_FRACTION,
@@ -141,9 +147,10 @@ def framing_ranges(data: str, per_class: int, seed: int) -> list[list[str]]:
 
 
 def room_masks(seeds: range = range(3)) -> list[list[str]]:
-    """Rows: GrabCut alone and each level of :data:`KEEPS` put back, and the mask IoU each
-    gives on the room photo of ``tests/test_photo.py`` (a red table before a noisy wall and a
-    tiled floor) for each seed: where the mask network's false floor tiles come back."""
+    """Rows: GrabCut alone, each level of :data:`KEEPS` put back and each mask network side of
+    :data:`SIDES`, and the mask IoU each gives on the room photo of ``tests/test_photo.py`` (a
+    red table before a noisy wall and a tiled floor) for each seed: where the mask network's
+    false floor tiles come back."""
     sys.path.insert(0, str(ROOT / "tests"))
     from test_photo import room_photo
 
@@ -153,7 +160,33 @@ def room_masks(seeds: range = range(3)) -> list[list[str]]:
         name = "GrabCut alone" if keep is None else f"GrabCut + network ≥ {keep}"
         rows.append([name, *(f"{mask_iou(segment(rgb, keep=keep), truth):.3f}"
                              for rgb, truth in photos)])
+    for side, flip in SIDES:
+        rows.append([side_name(side, flip), *(f"{mask_iou(_side_mask(rgb, side, flip), truth):.3f}"
+                                              for rgb, truth in photos)])
     return rows
+
+
+#: The mask network's sides (and mirrored passes) that ``--sides`` compares.
+SIDES = ((128, False), (160, False), (192, False), (224, False), (192, True))
+
+
+def side_name(side: int, flip: bool) -> str:
+    """The name of one of :data:`SIDES` in the tables."""
+    shipped = " (shipped)" if (side, flip) == (INFERENCE_SIDE, INFERENCE_FLIP) else ""
+    return f"network at {side}{' + mirrored' if flip else ''}{shipped}"
+
+
+def _side_mask(rgb: np.ndarray, side: int, flip: bool) -> np.ndarray | None:
+    """The whole segmentation with the mask network at ``side`` (``flip``); ``None`` when the
+    network finds nothing."""
+    parts = network_grabcut(rgb, side=side, flip=flip)
+    return None if parts is None else joined(*parts)
+
+
+def side_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
+    """``--sides``: the masks of :data:`SIDES` other than the shipped one, by name."""
+    return {side_name(side, flip): _side_mask(rgb, side, flip) for side, flip in SIDES
+            if (side, flip) != (INFERENCE_SIDE, INFERENCE_FLIP)}
 
 
 def photographed(render: np.ndarray, background: np.ndarray,
@@ -191,8 +224,9 @@ def candidate_masks(rgb: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray 
 
 
 def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: np.ndarray,
-           masks: bool, framing: bool) -> dict[str, float]:
-    """One composite: per mask (``masks``) its IoU through the photo path and its mask IoU;
+           masks: bool, framing: bool, sides: bool = False) -> dict[str, float]:
+    """One composite: per mask (``masks``, ``sides``) its IoU through the photo path and its
+    mask IoU;
     per framing (``framing``) the IoU from the shipped segmentation and from the true mask. A
     mask the photo path would refuse ("no object found") scores 0."""
     size = model.config.image_size
@@ -204,6 +238,8 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
 
     candidates = candidate_masks(rgb, truth) if masks else {SHIPPED: segment(rgb),
                                                              "true mask": truth}
+    if sides:
+        candidates.update(side_masks(rgb))
     out = {}
     for name, mask in candidates.items():
         out[name] = through(mask)
@@ -215,7 +251,8 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
 
 
 def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, masks: bool,
-            framing: bool) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
+            framing: bool, sides: bool = False
+            ) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
     """Each sample's synset, and per composite kind, each score's ``(samples,)`` values."""
     model, _ = load_model(checkpoint)
     layout = R2N2Layout(data)
@@ -234,7 +271,7 @@ def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, m
         for kind, (rgb, truth) in (("as rendered", composite(render, background)),
                                    ("as photographed", photographed(render, background, rng))):
             for key, value in {"clean": clean,
-                               **scores(model, rgb, truth, target, masks, framing)}.items():
+                               **scores(model, rgb, truth, target, masks, framing, sides)}.items():
                 found[kind].setdefault(key, []).append(value)
     return synsets, {k: {s: np.asarray(v) for s, v in d.items()} for k, d in found.items()}
 
@@ -252,8 +289,8 @@ def _row(kind: str, name: str, synsets: list[str], per: dict[str, np.ndarray],
 
 
 def mask_table(synsets: list[str], found: dict[str, dict[str, np.ndarray]]) -> tuple[str, dict]:
-    """``--masks``: per composite kind and mask, its mask IoU, its IoU and the paired
-    difference to the shipped mask; the JSON report."""
+    """``--masks``, ``--sides``: per composite kind and mask, its mask IoU, its IoU and the
+    paired difference to the shipped mask; the JSON report."""
     rows, report = [], {}
     for kind, per in found.items():
         names = [k for k in per if k != "clean" and ":" not in k]
@@ -292,6 +329,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--checkpoint", default="pretrained")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--masks", action="store_true", help="compare the masks")
+    parser.add_argument("--sides", action="store_true",
+                        help="compare the mask network's sides (and mirrored passes)")
     parser.add_argument("--framing", action="store_true", help="compare the framings")
     parser.add_argument("--room", action="store_true",
                         help="print each mask's IoU on the room photo of tests/test_photo.py")
@@ -300,8 +339,8 @@ def parse_args() -> argparse.Namespace:
                              "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    if not (args.masks or args.framing or args.ranges or args.room):
-        parser.error("nothing to measure: pass --masks, --framing, --ranges or --room")
+    if not (args.masks or args.sides or args.framing or args.ranges or args.room):
+        parser.error("nothing to measure: pass --masks, --sides, --framing, --ranges or --room")
     return args
 
 
@@ -314,17 +353,17 @@ def main() -> int:
         if args.room:
             print(markdown_table(["room photo of tests/test_photo.py", "seed 0", "seed 1",
                                   "seed 2"], room_masks()))
-        if not (args.masks or args.framing):
+        if not (args.masks or args.sides or args.framing):
             return 0
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
-                                 args.seed, args.masks, args.framing)
+                                 args.seed, args.masks, args.framing, args.sides)
     except ParvoxError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{len(synsets)} models of {args.data} ({args.split}, seed {args.seed}), checkpoint "
           f"{args.checkpoint}")
     report: dict[str, object] = {"args": vars(args)}
-    for wanted, make in ((args.masks, mask_table), (args.framing, framing_table)):
+    for wanted, make in ((args.masks or args.sides, mask_table), (args.framing, framing_table)):
         if wanted:
             text, report[make.__name__] = make(synsets, found)
             print(f"\n{text}")

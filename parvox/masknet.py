@@ -3,8 +3,8 @@ pixel of a photo.
 
 The network (:class:`parvox.models.masknet.MaskNet`) is trained on procedural renders set into
 photo-like scenes (:mod:`parvox.data.masks`, ``scripts/train_masknet.py``). It sees the photo
-squashed to a :data:`~parvox.data.masks.MASK_SIDE` square and returns the object's probability
-per pixel; :func:`parvox.photo.segment` starts GrabCut from it. The shipped weights are
+squashed to a square (:data:`INFERENCE_SIDE`) and returns the object's probability per pixel;
+:func:`parvox.photo.segment` starts GrabCut from it. The shipped weights are
 ``parvox/weights/masknet.safetensors`` (fp16, its widths in the file's metadata).
 """
 
@@ -27,6 +27,13 @@ from parvox.models.masknet import MaskNet
 
 #: The shipped weights, inside the package.
 WEIGHTS = "masknet.safetensors"
+#: The side of the square a photo is squashed to for the network. It is trained on scenes of
+#: :data:`~parvox.data.masks.MASK_SIDE`; being fully convolutional it runs at any multiple of
+#: 16, and a larger square gives thin parts more pixels. Chosen by ``bench/photo_choices.py
+#: --sides`` (docs/RESULTS.md).
+INFERENCE_SIDE = MASK_SIDE
+#: Whether the network's probability is averaged with that of the photo mirrored left-right.
+INFERENCE_FLIP = False
 
 
 def save_masknet(model: MaskNet, path: str | Path, info: dict[str, object]) -> None:
@@ -71,16 +78,23 @@ def shipped_masknet() -> MaskNet:
     return load_masknet(shipped_path())
 
 
-def object_probability(rgb: np.ndarray, model: MaskNet | None = None) -> np.ndarray:
+def object_probability(rgb: np.ndarray, model: MaskNet | None = None, *,
+                       side: int = INFERENCE_SIDE, flip: bool = INFERENCE_FLIP) -> np.ndarray:
     """float32 ``(h, w)`` in [0, 1]: the object's probability at each pixel of the uint8
     ``(h, w, 3)`` photo, from ``model`` (the shipped one by default) on the photo squashed to a
-    :data:`MASK_SIDE` square, stretched back bilinearly."""
+    ``side`` square (a multiple of 16), stretched back bilinearly; with ``flip`` the mean with
+    the photo mirrored left-right."""
+    if side <= 0 or side % 16:
+        raise ValueError(f"the mask network's side must be a positive multiple of 16, got {side}")
     model = model or shipped_masknet()
-    square = np.asarray(Image.fromarray(rgb).resize((MASK_SIDE, MASK_SIDE),
-                                                    Image.Resampling.BILINEAR))
+    square = np.asarray(Image.fromarray(rgb).resize((side, side), Image.Resampling.BILINEAR))
     batch = torch.from_numpy(np.array(square)).permute(2, 0, 1)[None].float()
+    if flip:
+        batch = torch.cat([batch, batch.flip(-1)])
     with torch.no_grad():
         logits = model(batch)
         prob = torch.sigmoid(F.interpolate(logits, size=rgb.shape[:2], mode="bilinear",
                                            align_corners=False))
+    if flip:
+        prob = (prob[:1] + prob[1:].flip(-1)) / 2
     return prob[0, 0].numpy()

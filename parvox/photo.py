@@ -227,11 +227,14 @@ def segment(rgb: np.ndarray, iterations: int = 5, prior: str = "network",
     return np.zeros(rgb.shape[:2], bool) if found is None else _main_regions(found)
 
 
-def network_grabcut(rgb: np.ndarray, iterations: int = 5) -> tuple[np.ndarray, np.ndarray] | None:
+def network_grabcut(rgb: np.ndarray, iterations: int = 5,
+                    **network: object) -> tuple[np.ndarray, np.ndarray] | None:
     """Steps 2-3 of :func:`segment` before anything is added back: (GrabCut's bool ``(h, w)``
     mask started from the mask network, the network's float ``(h, w)`` probability), or
-    ``None`` when the network finds too little to start from."""
-    prob = object_probability(rgb)
+    ``None`` when the network finds too little to start from. ``network`` goes to
+    :func:`~parvox.masknet.object_probability` (``side``, ``flip``: the shipped ones by
+    default)."""
+    prob = object_probability(rgb, **network)
     found = _grabcut(rgb, _seed(prob >= 0.5, prob >= SURE, prob <= 1 - SURE), iterations)
     return None if found is None else (found, prob)
 

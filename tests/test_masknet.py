@@ -165,3 +165,34 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "none.safetensors: mask network weights not found" in missing.stderr
 
+
+
+class _Recorder(torch.nn.Module):
+    """A stand-in network that sees red (logit +4 on red, -4 elsewhere) and records the batch
+    shapes it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, ...]] = []
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        self.seen.append(tuple(rgb.shape))
+        return rgb[:, :1] * (8 / 255) - 4
+
+
+def test_object_probability_runs_the_network_at_the_side_asked_and_mirrors_back() -> None:
+    photo = np.zeros((60, 90, 3), np.uint8)
+    photo[:, :30, 0] = 255  # a red left third: the object
+    net = _Recorder()
+    plain = object_probability(photo, net, side=192, flip=False)
+    assert net.seen == [(1, 3, 192, 192)] and plain.shape == (60, 90)
+    assert plain[:, :25].min() > 0.95 and plain[:, 35:].max() < 0.05
+    mirrored = object_probability(photo, net, side=160, flip=True)
+    assert net.seen[-1] == (2, 3, 160, 160)  # both passes in one batch
+    # The mirrored pass's probability is mirrored back before the mean: had it not been, the
+    # right third would read 0.5 and the left third 0.5.
+    assert mirrored[:, :25].min() > 0.95 and mirrored[:, 35:].max() < 0.05
+    np.testing.assert_allclose(mirrored, object_probability(photo, net, side=160), atol=1e-3)
+    for bad in (0, 100, -16):
+        with pytest.raises(ValueError, match="multiple of 16"):
+            object_probability(photo, net, side=bad)
