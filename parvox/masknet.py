@@ -20,7 +20,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from parvox.data.masks import MASK_SIDE
 from parvox.errors import DataError
 from parvox.files import read_safetensors, write_half_safetensors
 from parvox.models.masknet import MaskNet
@@ -28,10 +27,14 @@ from parvox.models.masknet import MaskNet
 #: The shipped weights, inside the package.
 WEIGHTS = "masknet.safetensors"
 #: The side of the square a photo is squashed to for the network. It is trained on scenes of
-#: :data:`~parvox.data.masks.MASK_SIDE`; being fully convolutional it runs at any multiple of
-#: 16, and a larger square gives thin parts more pixels. Chosen by ``bench/photo_choices.py
-#: --sides`` (docs/RESULTS.md).
-INFERENCE_SIDE = MASK_SIDE
+#: :data:`~parvox.data.masks.MASK_SIDE` (128); being fully convolutional it runs at any multiple
+#: of 16, and a larger square gives thin parts more pixels: at 128 the parts a mask missed were
+#: most of the segmentation's cost. Chosen by the rule in docs/RESULTS.md from 160, 192, 224 and
+#: 192 mirrored (``bench/photo_choices.py --sides``): 224 led on 520 procedural validation
+#: composites, paired with 128, +0.022 ± 0.007 framed as renders and +0.011 ± 0.008 framed as
+#: photos (IoU@0.4 through the photo path), and held on 520 test composites (+0.021 ± 0.008,
+#: +0.003 ± 0.009).
+INFERENCE_SIDE = 224
 #: Whether the network's probability is averaged with that of the photo mirrored left-right.
 INFERENCE_FLIP = False
 

@@ -143,6 +143,8 @@ def test_framing_ranges_read_the_training_renders(tmp_path: Path) -> None:
 
 def test_room_masks_show_the_floor_tiles_coming_back_below_the_shipped_level() -> None:
     rows = {row[0]: [float(v) for v in row[1:]] for row in fc.room_masks(range(1))}
-    assert list(rows) == ["GrabCut alone", *(f"GrabCut + network ≥ {k}" for k in fc.KEEPS)]
+    assert list(rows) == ["GrabCut alone", *(f"GrabCut + network ≥ {k}" for k in fc.KEEPS),
+                          *(fc.side_name(side, flip) for side, flip in fc.SIDES)]
     assert rows[f"GrabCut + network ≥ {fc.NETWORK_KEEP}"][0] > 0.9
+    assert rows[fc.side_name(fc.INFERENCE_SIDE, fc.INFERENCE_FLIP)][0] > 0.9  # the shipped side
     assert rows["GrabCut + network ≥ 0.3"][0] < 0.9
