@@ -29,7 +29,7 @@ evaluation protocol beside.
   object already framed like a render keeps its framing and the cues it carries.
 
 * ``--room``: each of those masks on the room photo of ``tests/test_photo.py``, where the mask
-  network marks floor tiles: the levels below 0.9 bring them back.
+  network at 128 marks floor tiles: the levels below 0.9 bring them back (not at 160).
 * ``--ranges``: the 10th-90th percentiles of the training renders' framing that ``fitted``
   clips to (:data:`EXTENT_RANGE`, :data:`CENTRE_RANGE`).
 

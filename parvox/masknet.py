@@ -30,11 +30,12 @@ WEIGHTS = "masknet.safetensors"
 #: :data:`~parvox.data.masks.MASK_SIDE` (128); being fully convolutional it runs at any multiple
 #: of 16, and a larger square gives thin parts more pixels: at 128 the parts a mask missed were
 #: most of the segmentation's cost. Chosen by the rule in docs/RESULTS.md from 160, 192, 224 and
-#: 192 mirrored (``bench/photo_choices.py --sides``): 224 led on 520 procedural validation
-#: composites, paired with 128, +0.022 ± 0.007 framed as renders and +0.011 ± 0.008 framed as
-#: photos (IoU@0.4 through the photo path), and held on 520 test composites (+0.021 ± 0.008,
-#: +0.003 ± 0.009).
-INFERENCE_SIDE = 224
+#: 192 mirrored (``bench/photo_choices.py --sides``): 224, 192 mirrored and 192 led on 520
+#: procedural validation composites but lowered the shared photos' masks (a large object in
+#: a large square outgrows what the network saw in training); 160 keeps them and gains, paired
+#: with 128, +0.013 ± 0.006 framed as renders and +0.006 ± 0.005 framed as photos (IoU@0.4
+#: through the photo path; +0.009 ± 0.006 and +0.008 ± 0.006 on 520 test composites).
+INFERENCE_SIDE = 160
 #: Whether the network's probability is averaged with that of the photo mirrored left-right.
 INFERENCE_FLIP = False
 

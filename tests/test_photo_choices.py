@@ -141,10 +141,11 @@ def test_framing_ranges_read_the_training_renders(tmp_path: Path) -> None:
     assert rows[0][3] == f"{fc.EXTENT_RANGE[0]}-{fc.EXTENT_RANGE[1]}"
 
 
-def test_room_masks_show_the_floor_tiles_coming_back_below_the_shipped_level() -> None:
+def test_room_masks_list_every_choice_and_the_shipped_ones_keep_the_room_photo() -> None:
     rows = {row[0]: [float(v) for v in row[1:]] for row in fc.room_masks(range(1))}
     assert list(rows) == ["GrabCut alone", *(f"GrabCut + network ≥ {k}" for k in fc.KEEPS),
                           *(fc.side_name(side, flip) for side, flip in fc.SIDES)]
     assert rows[f"GrabCut + network ≥ {fc.NETWORK_KEEP}"][0] > 0.9
     assert rows[fc.side_name(fc.INFERENCE_SIDE, fc.INFERENCE_FLIP)][0] > 0.9  # the shipped side
-    assert rows["GrabCut + network ≥ 0.3"][0] < 0.9
+    # With the network at 128 the levels below 0.9 brought the false floor tiles back (0.51 at
+    # 0.3); at 160 they do not, so only the shipped choices are held to the photo.
