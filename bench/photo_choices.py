@@ -22,6 +22,8 @@ evaluation protocol beside.
   (:data:`parvox.masknet.INFERENCE_SIDE`; it is trained at 128) and whether its probability is
   averaged with the mirrored photo's (:data:`~parvox.masknet.INFERENCE_FLIP`): each of
   :data:`SIDES` through the whole segmentation, beside the shipped one.
+* ``--fitted``: the mask network at a side fitted to the object (:data:`FITTED`,
+  :func:`parvox.masknet.fitted_side`): a first pass measures it, a second magnifies small ones.
 * ``--framing``: where the photo path puts the object (:func:`parvox.data.framing.frame_object`),
   from the shipped segmentation and from the true mask: R2N2's median size and centre for
   every object (shipped), or ``fitted``: the object's own size and centre in its picture,
@@ -70,7 +72,7 @@ from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
 from parvox.data.framing import MASK_LEVEL, frame_object  # noqa: E402
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
-from parvox.masknet import INFERENCE_FLIP, INFERENCE_SIDE  # noqa: E402
+from parvox.masknet import INFERENCE_FILL, INFERENCE_FLIP, INFERENCE_SIDE  # noqa: E402
 from parvox.photo import (  # noqa: E402
     MAX_OBJECT_FRACTION,
     MIN_OBJECT_FRACTION,
@@ -183,6 +185,21 @@ def _side_mask(rgb: np.ndarray, side: int, flip: bool) -> np.ndarray | None:
     return None if parts is None else joined(*parts)
 
 
+#: The fitted sides ``--fitted`` compares: (first side, fill), see
+#: :func:`parvox.masknet.fitted_side`.
+FITTED = ((160, 0.7),)
+
+
+def fitted_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
+    """``--fitted``: the masks of :data:`FITTED` other than the shipped one, by name."""
+    out = {}
+    for side, fill in FITTED:
+        if (side, fill) != (INFERENCE_SIDE, INFERENCE_FILL):
+            parts = network_grabcut(rgb, side=side, fill=fill)
+            out[f"network at {side}, fitted to {fill}"] = None if parts is None else joined(*parts)
+    return out
+
+
 def side_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
     """``--sides``: the masks of :data:`SIDES` other than the shipped one, by name."""
     return {side_name(side, flip): _side_mask(rgb, side, flip) for side, flip in SIDES
@@ -224,7 +241,8 @@ def candidate_masks(rgb: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray 
 
 
 def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: np.ndarray,
-           masks: bool, framing: bool, sides: bool = False) -> dict[str, float]:
+           masks: bool, framing: bool, sides: bool = False,
+           fitted: bool = False) -> dict[str, float]:
     """One composite: per mask (``masks``, ``sides``) its IoU through the photo path and its
     mask IoU;
     per framing (``framing``) the IoU from the shipped segmentation and from the true mask. A
@@ -240,6 +258,8 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
                                                              "true mask": truth}
     if sides:
         candidates.update(side_masks(rgb))
+    if fitted:
+        candidates.update(fitted_masks(rgb))
     out = {}
     for name, mask in candidates.items():
         out[name] = through(mask)
@@ -251,7 +271,7 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
 
 
 def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, masks: bool,
-            framing: bool, sides: bool = False
+            framing: bool, sides: bool = False, fitted: bool = False
             ) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
     """Each sample's synset, and per composite kind, each score's ``(samples,)`` values."""
     model, _ = load_model(checkpoint)
@@ -271,7 +291,8 @@ def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, m
         for kind, (rgb, truth) in (("as rendered", composite(render, background)),
                                    ("as photographed", photographed(render, background, rng))):
             for key, value in {"clean": clean,
-                               **scores(model, rgb, truth, target, masks, framing, sides)}.items():
+                               **scores(model, rgb, truth, target, masks, framing, sides,
+                                         fitted)}.items():
                 found[kind].setdefault(key, []).append(value)
     return synsets, {k: {s: np.asarray(v) for s, v in d.items()} for k, d in found.items()}
 
@@ -331,6 +352,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--masks", action="store_true", help="compare the masks")
     parser.add_argument("--sides", action="store_true",
                         help="compare the mask network's sides (and mirrored passes)")
+    parser.add_argument("--fitted", action="store_true",
+                        help="compare the mask network at fitted sides (FITTED)")
     parser.add_argument("--framing", action="store_true", help="compare the framings")
     parser.add_argument("--room", action="store_true",
                         help="print each mask's IoU on the room photo of tests/test_photo.py")
@@ -339,7 +362,7 @@ def parse_args() -> argparse.Namespace:
                              "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    if not (args.masks or args.sides or args.framing or args.ranges or args.room):
+    if not (args.masks or args.sides or args.fitted or args.framing or args.ranges or args.room):
         parser.error("nothing to measure: pass --masks, --sides, --framing, --ranges or --room")
     return args
 
@@ -353,17 +376,18 @@ def main() -> int:
         if args.room:
             print(markdown_table(["room photo of tests/test_photo.py", "seed 0", "seed 1",
                                   "seed 2"], room_masks()))
-        if not (args.masks or args.sides or args.framing):
+        if not (args.masks or args.sides or args.fitted or args.framing):
             return 0
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
-                                 args.seed, args.masks, args.framing, args.sides)
+                                 args.seed, args.masks, args.framing, args.sides, args.fitted)
     except ParvoxError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{len(synsets)} models of {args.data} ({args.split}, seed {args.seed}), checkpoint "
           f"{args.checkpoint}")
     report: dict[str, object] = {"args": vars(args)}
-    for wanted, make in ((args.masks or args.sides, mask_table), (args.framing, framing_table)):
+    for wanted, make in ((args.masks or args.sides or args.fitted, mask_table),
+                         (args.framing, framing_table)):
         if wanted:
             text, report[make.__name__] = make(synsets, found)
             print(f"\n{text}")

@@ -38,6 +38,12 @@ WEIGHTS = "masknet.safetensors"
 INFERENCE_SIDE = 160
 #: Whether the network's probability is averaged with that of the photo mirrored left-right.
 INFERENCE_FLIP = False
+#: With a fill, a first pass at :data:`INFERENCE_SIDE` measures the object and a second pass
+#: runs at the side where its long side spans ``fill`` x :data:`INFERENCE_SIDE` pixels
+#: (:func:`fitted_side`): small objects magnified, large ones not. ``None``: one pass.
+INFERENCE_FILL: float | None = None
+#: The range :func:`fitted_side` keeps to.
+FITTED_SIDES = (128, 224)
 
 
 def save_masknet(model: MaskNet, path: str | Path, info: dict[str, object]) -> None:
@@ -82,12 +88,35 @@ def shipped_masknet() -> MaskNet:
     return load_masknet(shipped_path())
 
 
+def fitted_side(prob: np.ndarray, side: int, fill: float) -> int:
+    """The side (a multiple of 16 in :data:`FITTED_SIDES`) at which the object that ``prob``
+    (float ``(h, w)``, from a pass at ``side``) finds at 0.5 spans ``fill * side`` pixels
+    along its bounding box's longer side; ``side`` when it finds nothing."""
+    rows, cols = np.nonzero(prob >= 0.5)
+    if len(rows) == 0:
+        return side
+    extent = max((rows.max() + 1 - rows.min()) / prob.shape[0],
+                 (cols.max() + 1 - cols.min()) / prob.shape[1])
+    return int(np.clip(16 * round(side * fill / extent / 16), *FITTED_SIDES))
+
+
 def object_probability(rgb: np.ndarray, model: MaskNet | None = None, *,
-                       side: int = INFERENCE_SIDE, flip: bool = INFERENCE_FLIP) -> np.ndarray:
+                       side: int = INFERENCE_SIDE, flip: bool = INFERENCE_FLIP,
+                       fill: float | None = INFERENCE_FILL) -> np.ndarray:
     """float32 ``(h, w)`` in [0, 1]: the object's probability at each pixel of the uint8
     ``(h, w, 3)`` photo, from ``model`` (the shipped one by default) on the photo squashed to a
     ``side`` square (a multiple of 16), stretched back bilinearly; with ``flip`` the mean with
-    the photo mirrored left-right."""
+    the photo mirrored left-right; with ``fill`` again at :func:`fitted_side`'s side."""
+    prob = _probability(rgb, model, side, flip)
+    if fill is not None:
+        fitted = fitted_side(prob, side, fill)
+        if fitted != side:
+            prob = _probability(rgb, model, fitted, flip)
+    return prob
+
+
+def _probability(rgb: np.ndarray, model: MaskNet | None, side: int, flip: bool) -> np.ndarray:
+    """One pass of :func:`object_probability` at ``side``."""
     if side <= 0 or side % 16:
         raise ValueError(f"the mask network's side must be a positive multiple of 16, got {side}")
     model = model or shipped_masknet()
