@@ -196,3 +196,30 @@ def test_object_probability_runs_the_network_at_the_side_asked_and_mirrors_back(
     for bad in (0, 100, -16):
         with pytest.raises(ValueError, match="multiple of 16"):
             object_probability(photo, net, side=bad)
+
+
+def test_fitted_side_magnifies_small_objects_and_leaves_large_ones() -> None:
+    from parvox.masknet import FITTED_SIDES, fitted_side
+
+    prob = np.zeros((200, 300), np.float32)
+    prob[50:90, 100:140] = 0.9  # 40 of 200 rows: extent 0.2 (rows 0.2, columns 0.13)
+    assert fitted_side(prob, 160, 0.7) == FITTED_SIDES[1]  # 560 wanted, clipped to 224
+    prob[:] = 0
+    prob[20:180, 50:250] = 0.9  # extent 0.8 (rows) and 0.67 (columns): the larger counts
+    assert fitted_side(prob, 160, 0.7) == 144  # 160 * 0.7 / 0.8 = 140, to 16s
+    prob[:] = 0
+    prob[:, :] = 0.9
+    assert fitted_side(prob, 160, 0.7) == FITTED_SIDES[0]  # 112 wanted, clipped to 128
+    assert fitted_side(np.zeros((50, 50), np.float32), 160, 0.7) == 160  # nothing found
+
+
+def test_object_probability_with_a_fill_runs_again_at_the_fitted_side() -> None:
+    photo = np.zeros((120, 120, 3), np.uint8)
+    photo[50:70, 50:70, 0] = 255  # a small red square: extent 1/6
+    net = _Recorder()
+    prob = object_probability(photo, net, side=160, fill=0.7)
+    assert [shape[-1] for shape in net.seen] == [160, 224]
+    assert prob[55:65, 55:65].min() > 0.95 and prob[:40].max() < 0.05
+    net.seen.clear()
+    object_probability(np.full((120, 120, 3), (255, 0, 0), np.uint8), net, side=160, fill=0.7)
+    assert [shape[-1] for shape in net.seen] == [160, 128]
