@@ -163,8 +163,9 @@ def room_masks(seeds: range = range(3)) -> list[list[str]]:
         rows.append([name, *(f"{mask_iou(segment(rgb, keep=keep), truth):.3f}"
                              for rgb, truth in photos)])
     for side, flip in SIDES:
-        rows.append([side_name(side, flip), *(f"{mask_iou(_side_mask(rgb, side, flip), truth):.3f}"
-                                              for rgb, truth in photos)])
+        rows.append([side_name(side, flip),
+                     *(f"{mask_iou(_network_mask(rgb, side=side, flip=flip), truth):.3f}"
+                       for rgb, truth in photos)])
     return rows
 
 
@@ -178,10 +179,11 @@ def side_name(side: int, flip: bool) -> str:
     return f"network at {side}{' + mirrored' if flip else ''}{shipped}"
 
 
-def _side_mask(rgb: np.ndarray, side: int, flip: bool) -> np.ndarray | None:
-    """The whole segmentation with the mask network at ``side`` (``flip``); ``None`` when the
-    network finds nothing."""
-    parts = network_grabcut(rgb, side=side, flip=flip)
+def _network_mask(rgb: np.ndarray, **network: object) -> np.ndarray | None:
+    """The whole segmentation with the mask network run as ``network`` says (``side``,
+    ``flip``, ``fill`` of :func:`parvox.masknet.object_probability`); ``None`` when the network
+    finds nothing."""
+    parts = network_grabcut(rgb, **network)
     return None if parts is None else joined(*parts)
 
 
@@ -192,18 +194,14 @@ FITTED = ((160, 0.7),)
 
 def fitted_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
     """``--fitted``: the masks of :data:`FITTED` other than the shipped one, by name."""
-    out = {}
-    for side, fill in FITTED:
-        if (side, fill) != (INFERENCE_SIDE, INFERENCE_FILL):
-            parts = network_grabcut(rgb, side=side, fill=fill)
-            out[f"network at {side}, fitted to {fill}"] = None if parts is None else joined(*parts)
-    return out
+    return {f"network at {side}, fitted to {fill}": _network_mask(rgb, side=side, fill=fill)
+            for side, fill in FITTED if (side, fill) != (INFERENCE_SIDE, INFERENCE_FILL)}
 
 
 def side_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
     """``--sides``: the masks of :data:`SIDES` other than the shipped one, by name."""
-    return {side_name(side, flip): _side_mask(rgb, side, flip) for side, flip in SIDES
-            if (side, flip) != (INFERENCE_SIDE, INFERENCE_FLIP)}
+    return {side_name(side, flip): _network_mask(rgb, side=side, flip=flip)
+            for side, flip in SIDES if (side, flip) != (INFERENCE_SIDE, INFERENCE_FLIP)}
 
 
 def photographed(render: np.ndarray, background: np.ndarray,
@@ -243,10 +241,9 @@ def candidate_masks(rgb: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray 
 def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: np.ndarray,
            masks: bool, framing: bool, sides: bool = False,
            fitted: bool = False) -> dict[str, float]:
-    """One composite: per mask (``masks``, ``sides``) its IoU through the photo path and its
-    mask IoU;
-    per framing (``framing``) the IoU from the shipped segmentation and from the true mask. A
-    mask the photo path would refuse ("no object found") scores 0."""
+    """One composite: per mask (``masks``, ``sides``, ``fitted``) its IoU through the photo path
+    and its mask IoU; per framing (``framing``) the IoU from the shipped segmentation and from
+    the true mask. A mask the photo path would refuse ("no object found") scores 0."""
     size = model.config.image_size
 
     def through(mask: np.ndarray | None, how: str = "median") -> float:
@@ -310,8 +307,8 @@ def _row(kind: str, name: str, synsets: list[str], per: dict[str, np.ndarray],
 
 
 def mask_table(synsets: list[str], found: dict[str, dict[str, np.ndarray]]) -> tuple[str, dict]:
-    """``--masks``, ``--sides``: per composite kind and mask, its mask IoU, its IoU and the
-    paired difference to the shipped mask; the JSON report."""
+    """``--masks``, ``--sides``, ``--fitted``: per composite kind and mask, its mask IoU, its
+    IoU and the paired difference to the shipped mask; the JSON report."""
     rows, report = [], {}
     for kind, per in found.items():
         names = [k for k in per if k != "clean" and ":" not in k]
@@ -362,8 +359,10 @@ def parse_args() -> argparse.Namespace:
                              "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    if not (args.masks or args.sides or args.fitted or args.framing or args.ranges or args.room):
-        parser.error("nothing to measure: pass --masks, --sides, --framing, --ranges or --room")
+    args.compare_masks = args.masks or args.sides or args.fitted
+    if not (args.compare_masks or args.framing or args.ranges or args.room):
+        parser.error("nothing to measure: pass --masks, --sides, --fitted, --framing, --ranges "
+                     "or --room")
     return args
 
 
@@ -376,7 +375,7 @@ def main() -> int:
         if args.room:
             print(markdown_table(["room photo of tests/test_photo.py", "seed 0", "seed 1",
                                   "seed 2"], room_masks()))
-        if not (args.masks or args.sides or args.fitted or args.framing):
+        if not (args.compare_masks or args.framing):
             return 0
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
                                  args.seed, args.masks, args.framing, args.sides, args.fitted)
@@ -386,8 +385,7 @@ def main() -> int:
     print(f"{len(synsets)} models of {args.data} ({args.split}, seed {args.seed}), checkpoint "
           f"{args.checkpoint}")
     report: dict[str, object] = {"args": vars(args)}
-    for wanted, make in ((args.masks or args.sides or args.fitted, mask_table),
-                         (args.framing, framing_table)):
+    for wanted, make in ((args.compare_masks, mask_table), (args.framing, framing_table)):
         if wanted:
             text, report[make.__name__] = make(synsets, found)
             print(f"\n{text}")

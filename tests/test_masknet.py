@@ -166,7 +166,6 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     assert "none.safetensors: mask network weights not found" in missing.stderr
 
 
-
 class _Recorder(torch.nn.Module):
     """A stand-in network that sees red (logit +4 on red, -4 elsewhere) and records the batch
     shapes it was given."""
