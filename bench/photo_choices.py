@@ -24,6 +24,9 @@ evaluation protocol beside.
   :data:`SIDES` through the whole segmentation, beside the shipped one.
 * ``--fitted``: the mask network at a side fitted to the object (:data:`FITTED`,
   :func:`parvox.masknet.fitted_side`): a first pass measures it, a second magnifies small ones.
+* ``--masknet FILE``: another mask network's weights (``scripts/train_masknet.py``'s file) at
+  each of ``--masknet-sides`` through the whole segmentation, beside the shipped network at
+  its shipped side.
 * ``--framing``: where the photo path puts the object (:func:`parvox.data.framing.frame_object`),
   from the shipped segmentation and from the true mask: R2N2's median size and centre for
   every object (shipped), or ``fitted``: the object's own size and centre in its picture,
@@ -32,12 +35,15 @@ evaluation protocol beside.
 
 * ``--room``: each of those masks on the room photo of ``tests/test_photo.py``, where the mask
   network at 128 marks floor tiles: the levels below 0.9 bring them back (not at 160).
+* ``--photos``: each mask network choice asked for on the shared photos
+  (``../shared/photos``) with their alpha ignored: its mask IoU against the alpha, the photo at
+  the photo path's working size (as ``bench/photo_bench.py --photos`` segments them).
 * ``--ranges``: the 10th-90th percentiles of the training renders' framing that ``fitted``
   clips to (:data:`EXTENT_RANGE`, :data:`CENTRE_RANGE`).
 
     .venv/bin/python bench/photo_choices.py --data data/ship --split val --per-class 40 \\
-        --masks --sides --framing [--room] [--ranges] [--checkpoint pretrained] [--seed 0] \\
-        [--json FILE]
+        --masks --sides --framing [--room] [--photos] [--ranges] [--checkpoint pretrained] \\
+        [--masknet FILE [--masknet-sides 160,192,224]] [--seed 0] [--json FILE]
 """
 
 from __future__ import annotations
@@ -45,10 +51,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,16 +80,24 @@ from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
 from parvox.data.framing import MASK_LEVEL, frame_object  # noqa: E402
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
-from parvox.masknet import INFERENCE_FILL, INFERENCE_FLIP, INFERENCE_SIDE  # noqa: E402
+from parvox.masknet import (  # noqa: E402
+    INFERENCE_FILL,
+    INFERENCE_FLIP,
+    INFERENCE_SIDE,
+    load_masknet,
+)
+from parvox.models.masknet import MaskNet  # noqa: E402
 from parvox.photo import (  # noqa: E402
     MAX_OBJECT_FRACTION,
     MIN_OBJECT_FRACTION,
     NETWORK_KEEP,
     joined,
     network_grabcut,
+    prepare_photo,
     segment,
 )
 from parvox.progress import markdown_table, progress  # noqa: E402
+from parvox.shared import shared_dir  # noqa: E402
 
 #: Background kinds drawn for the composites (the training augmentation's textures and rooms).
 KINDS = ("pattern", "noise", "room", "gradient")
@@ -148,11 +164,11 @@ def framing_ranges(data: str, per_class: int, seed: int) -> list[list[str]]:
             for k, name in enumerate(("long side", "centre row", "centre column"))]
 
 
-def room_masks(seeds: range = range(3)) -> list[list[str]]:
-    """Rows: GrabCut alone, each level of :data:`KEEPS` put back and each mask network side of
-    :data:`SIDES`, and the mask IoU each gives on the room photo of ``tests/test_photo.py`` (a
-    red table before a noisy wall and a tiled floor) for each seed: where the mask network's
-    false floor tiles come back."""
+def room_masks(seeds: range = range(3), other: Other | None = None) -> list[list[str]]:
+    """Rows: GrabCut alone, each level of :data:`KEEPS` put back, each mask network side of
+    :data:`SIDES` and each of ``other``'s, and the mask IoU each gives on the room photo of
+    ``tests/test_photo.py`` (a red table before a noisy wall and a tiled floor) for each seed:
+    where the mask network's false floor tiles come back."""
     sys.path.insert(0, str(ROOT / "tests"))
     from test_photo import room_photo
 
@@ -162,11 +178,59 @@ def room_masks(seeds: range = range(3)) -> list[list[str]]:
         name = "GrabCut alone" if keep is None else f"GrabCut + network ≥ {keep}"
         rows.append([name, *(f"{mask_iou(segment(rgb, keep=keep), truth):.3f}"
                              for rgb, truth in photos)])
-    for side, flip in SIDES:
-        rows.append([side_name(side, flip),
-                     *(f"{mask_iou(_network_mask(rgb, side=side, flip=flip), truth):.3f}"
-                       for rgb, truth in photos)])
+    choices = {side_name(side, flip): {"side": side, "flip": flip} for side, flip in SIDES}
+    choices.update(other_choices(other))
+    for name, network in choices.items():
+        rows.append([name, *(f"{_found_iou(rgb, truth, network):.3f}" for rgb, truth in photos)])
     return rows
+
+
+@dataclass(frozen=True)
+class Other:
+    """``--masknet``: another mask network, its name in the tables and the sides it runs at."""
+
+    name: str
+    model: MaskNet
+    sides: tuple[int, ...]
+
+
+def other_choices(other: Other | None) -> dict[str, dict[str, object]]:
+    """``other``'s network at each of its sides, as :func:`_network_mask`'s keywords by name."""
+    if other is None:
+        return {}
+    return {f"{other.name} at {side}": {"model": other.model, "side": side, "flip": False}
+            for side in other.sides}
+
+
+def _found_iou(rgb: np.ndarray, truth: np.ndarray, network: dict[str, object]) -> float:
+    """Mask IoU against ``truth`` of the segmentation with the network run as ``network``
+    says (0 when the network finds nothing)."""
+    found = _network_mask(rgb, **network)
+    return 0.0 if found is None else mask_iou(found, truth)
+
+
+def photo_masks(photos: Path, sides: bool, other: Other | None) -> tuple[list[str], list]:
+    """``--photos``: the header and, per mask network choice (the shipped one, ``--sides``'
+    :data:`SIDES`, ``other``'s), its mask IoU on each shared photo with the alpha ignored,
+    against the alpha, at the photo path's working size."""
+    choices = {side_name(INFERENCE_SIDE, INFERENCE_FLIP): {"side": INFERENCE_SIDE,
+                                                           "flip": INFERENCE_FLIP}}
+    if sides:
+        choices.update({side_name(side, flip): {"side": side, "flip": flip}
+                        for side, flip in SIDES})
+    choices.update(other_choices(other))
+    paths = sorted(photos.glob("*.png"))
+    if not paths:
+        raise ParvoxError(f"{photos}: no .png photos")
+    pictures = []
+    for path in paths:
+        truth = prepare_photo(path)  # the alpha is the object's mask
+        size = truth.photo.shape[1::-1]
+        rgb = Image.open(path).convert("RGB").resize(size, Image.Resampling.BOX)
+        pictures.append((np.asarray(rgb), truth.mask))
+    rows = [[name, *(f"{_found_iou(rgb, truth, network):.3f}" for rgb, truth in pictures)]
+            for name, network in choices.items()]
+    return ["shared photo, alpha ignored", *(p.stem for p in paths)], rows
 
 
 #: The mask network's sides (and mirrored passes) that ``--sides`` compares.
@@ -240,8 +304,9 @@ def candidate_masks(rgb: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray 
 
 def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: np.ndarray,
            masks: bool, framing: bool, sides: bool = False,
-           fitted: bool = False) -> dict[str, float]:
-    """One composite: per mask (``masks``, ``sides``, ``fitted``) its IoU through the photo path
+           fitted: bool = False, other: Other | None = None) -> dict[str, float]:
+    """One composite: per mask (``masks``, ``sides``, ``fitted``, ``other``'s network at each
+    of its sides) its IoU through the photo path
     and its mask IoU; per framing (``framing``) the IoU from the shipped segmentation and from
     the true mask. A mask the photo path would refuse ("no object found") scores 0."""
     size = model.config.image_size
@@ -257,6 +322,8 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
         candidates.update(side_masks(rgb))
     if fitted:
         candidates.update(fitted_masks(rgb))
+    candidates.update({name: _network_mask(rgb, **network)
+                       for name, network in other_choices(other).items()})
     out = {}
     for name, mask in candidates.items():
         out[name] = through(mask)
@@ -268,8 +335,8 @@ def scores(model: torch.nn.Module, rgb: np.ndarray, truth: np.ndarray, target: n
 
 
 def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, masks: bool,
-            framing: bool, sides: bool = False, fitted: bool = False
-            ) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
+            framing: bool, sides: bool = False, fitted: bool = False,
+            other: Other | None = None) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
     """Each sample's synset, and per composite kind, each score's ``(samples,)`` values."""
     model, _ = load_model(checkpoint)
     layout = R2N2Layout(data)
@@ -289,7 +356,7 @@ def measure(checkpoint: str, data: str, split: str, per_class: int, seed: int, m
                                    ("as photographed", photographed(render, background, rng))):
             for key, value in {"clean": clean,
                                **scores(model, rgb, truth, target, masks, framing, sides,
-                                         fitted)}.items():
+                                         fitted, other)}.items():
                 found[kind].setdefault(key, []).append(value)
     return synsets, {k: {s: np.asarray(v) for s, v in d.items()} for k, d in found.items()}
 
@@ -343,7 +410,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="an R2N2-layout dataset with splits")
     parser.add_argument("--split", default="val")
-    parser.add_argument("--per-class", type=int, default=40)
+    parser.add_argument("--per-class", type=int, default=40,
+                        help="models per class for the composites (0: none, e.g. with --photos)")
     parser.add_argument("--checkpoint", default="pretrained")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--masks", action="store_true", help="compare the masks")
@@ -351,34 +419,59 @@ def parse_args() -> argparse.Namespace:
                         help="compare the mask network's sides (and mirrored passes)")
     parser.add_argument("--fitted", action="store_true",
                         help="compare the mask network at fitted sides (FITTED)")
+    parser.add_argument("--masknet", help="another mask network's weights to compare "
+                        "(scripts/train_masknet.py's file)")
+    parser.add_argument("--masknet-sides", default="160,192,224",
+                        help="the sides --masknet's network runs at, comma-separated")
     parser.add_argument("--framing", action="store_true", help="compare the framings")
     parser.add_argument("--room", action="store_true",
                         help="print each mask's IoU on the room photo of tests/test_photo.py")
+    parser.add_argument("--photos", action="store_true",
+                        help="print each mask network choice's mask IoU on the shared photos")
     parser.add_argument("--ranges", action="store_true",
                         help="print the training renders' framing ranges that --framing "
                              "clips to (from the train split, whatever --split says)")
     parser.add_argument("--json", help="write the report here too")
     args = parser.parse_args()
-    args.compare_masks = args.masks or args.sides or args.fitted
-    if not (args.compare_masks or args.framing or args.ranges or args.room):
-        parser.error("nothing to measure: pass --masks, --sides, --fitted, --framing, --ranges "
-                     "or --room")
+    args.compare_masks = args.masks or args.sides or args.fitted or bool(args.masknet)
+    if not (args.compare_masks or args.framing or args.ranges or args.room or args.photos):
+        parser.error("nothing to measure: pass --masks, --sides, --fitted, --masknet, "
+                     "--framing, --ranges, --room or --photos")
+    try:
+        args.masknet_sides = tuple(int(x) for x in args.masknet_sides.split(","))
+    except ValueError:
+        args.masknet_sides = ()
+    if not args.masknet_sides or any(s < 16 or s % 16 for s in args.masknet_sides):
+        parser.error("--masknet-sides must be multiples of 16 separated by commas")
     return args
+
+
+def load_other(args: argparse.Namespace) -> Other | None:
+    """``--masknet``'s network, named by its file."""
+    if not args.masknet:
+        return None
+    return Other(f"network {Path(args.masknet).name}", load_masknet(args.masknet),
+                 args.masknet_sides)
 
 
 def main() -> int:
     args = parse_args()
     try:
+        other = load_other(args)
+        if args.photos:
+            header, rows = photo_masks(shared_dir() / "photos", args.sides, other)
+            print(markdown_table(header, rows))
         if args.ranges:
             print(markdown_table(["framing, fraction of the frame", "p10", "p90", "range used"],
                                  framing_ranges(args.data, args.per_class, args.seed)))
         if args.room:
             print(markdown_table(["room photo of tests/test_photo.py", "seed 0", "seed 1",
-                                  "seed 2"], room_masks()))
-        if not (args.compare_masks or args.framing):
+                                  "seed 2"], room_masks(other=other)))
+        if not (args.compare_masks or args.framing) or args.per_class == 0:
             return 0
         synsets, found = measure(args.checkpoint, args.data, args.split, args.per_class,
-                                 args.seed, args.masks, args.framing, args.sides, args.fitted)
+                                 args.seed, args.masks, args.framing, args.sides, args.fitted,
+                                 other)
     except ParvoxError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -5,16 +5,21 @@ training split's models in a loader process; the validation scenes are fixed (se
 the validation split's models. Loss: binary cross-entropy plus soft Dice. Adam with 100 steps
 of warm-up and a cosine decay over ``--steps`` or ``--time-limit``, whichever ends first;
 bf16 autocast with ``--bf16``. ``--repaint P`` repaints that share of the training scenes'
-objects light and mostly grey, as ShapeNet's untextured models render. ``--init FILE``
+objects light and mostly grey, as ShapeNet's untextured models render. ``--sides`` draws
+each batch's scenes at one of the listed sides (default 128, :data:`~parvox.data.masks.MASK_SIDE`):
+the network is fully convolutional and the photo path runs it at
+:data:`~parvox.masknet.INFERENCE_SIDE`, so training at the sides it will run at lets a large
+object fill a large square and thin parts keep more pixels. ``--init FILE``
 continues saved weights with a fresh Adam and schedule (a warm restart); the file's steps,
 scenes and minutes carry into the new file's totals and its command is kept before this one.
 Ends with a table of mask IoU@0.5 on the fixed validation scenes, as drawn and on as many
-again with every object repainted light, and writes fp16 weights with the command in their
+again with every object repainted light (both at the first side), then as drawn at each
+further side, and writes fp16 weights with the command in their
 metadata. ``--eval-only`` prints that table for the ``--init`` weights and writes nothing.
 
     .venv/bin/python scripts/train_masknet.py --data data/ship --steps 3000 \\
         --out parvox/weights/masknet.safetensors [--batch 32] [--lr 2e-3] [--bf16] \\
-        [--time-limit MINUTES] [--repaint P]
+        [--time-limit MINUTES] [--repaint P] [--sides 160,192,224]
     .venv/bin/python scripts/train_masknet.py --data data/ship --eval-only \\
         --init parvox/weights/masknet.safetensors
 """
@@ -35,7 +40,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from parvox.data.dataset import load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
-from parvox.data.masks import scene
+from parvox.data.masks import MASK_SIDE, scene
 from parvox.errors import ParvoxError
 from parvox.masknet import load_masknet, masknet_info, save_masknet
 from parvox.models.masknet import MaskNet
@@ -44,15 +49,16 @@ from parvox.progress import markdown_table, progress_bar
 
 class Scenes(IterableDataset):
     """Endless batches of (uint8 ``(B, 3, S, S)`` pictures, bool ``(B, S, S)`` masks) around
-    random views of ``split``'s models; seeded per loader process."""
+    random views of ``split``'s models, each batch at a side ``S`` drawn from ``sides``;
+    seeded per loader process."""
 
     def __init__(self, root: Path, split: str, batch: int, seed: int,
-                 repaint: float = 0.0) -> None:
+                 repaint: float = 0.0, sides: tuple[int, ...] = (MASK_SIDE,)) -> None:
         self.layout = R2N2Layout(root)
         self.models = split_models(load_splits(self.layout.splits_path()), split)
         if not self.models:
             raise ParvoxError(f"{root}: no models in the {split} split")
-        self.batch, self.seed, self.repaint = batch, seed, repaint
+        self.batch, self.seed, self.repaint, self.sides = batch, seed, repaint, sides
         self.views: dict[ModelRef, int] = {}  # per model: the views its metadata lists
 
     def render(self, rng: np.random.Generator) -> np.ndarray:
@@ -62,7 +68,11 @@ class Scenes(IterableDataset):
         return load_rgba(self.layout.image_path(ref, int(rng.integers(self.views[ref]))))
 
     def draw(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        pairs = [scene(self.render(rng), rng, other=lambda: self.render(rng),
+        # one side drawn: nothing is drawn for it when there is only one, so a single side
+        # gives the scenes it gave before the option
+        side = self.sides[int(rng.integers(len(self.sides)))] if len(self.sides) > 1 \
+            else self.sides[0]
+        pairs = [scene(self.render(rng), rng, side, other=lambda: self.render(rng),
                        repaint=self.repaint) for _ in range(self.batch)]
         images = torch.from_numpy(np.stack([p[0] for p in pairs])).permute(0, 3, 1, 2)
         return images.contiguous(), torch.from_numpy(np.stack([p[1] for p in pairs]))
@@ -110,6 +120,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repaint", type=float, default=0.0,
                     help="share of training scenes whose object is repainted light (0..1)")
+    ap.add_argument("--sides", default=str(MASK_SIDE),
+                    help="sides of the training scenes, comma-separated multiples of 16; each "
+                         "batch is drawn at one (validation: every one)")
     ap.add_argument("--eval-only", action="store_true",
                     help="print the validation table of the --init weights; train nothing")
     ap.add_argument("--init", type=Path, help="continue these weights (a file this script "
@@ -128,11 +141,14 @@ def prior_info(path: Path | None) -> dict:
 Validation = list[tuple[torch.Tensor, torch.Tensor]]
 
 
-def validation(root: Path, count: int) -> Validation:
+def validation(root: Path, count: int, sides: tuple[int, ...] = (MASK_SIDE,)) -> Validation:
     """The fixed validation scenes: ``count`` as drawn, then ``count`` with every object
-    repainted light (each set seeded on its own)."""
-    return [Scenes(root, "val", count, 10_000, repaint).draw(np.random.default_rng(seed))
-            for seed, repaint in ((10_000, 0.0), (10_001, 1.0))]
+    repainted light, both at ``sides[0]``; then ``count`` as drawn at each further side (each
+    set seeded on its own; the first two are those of a single side)."""
+    sets = [(10_000, 0.0, sides[0]), (10_001, 1.0, sides[0])]
+    sets += [(10_000 + side, 0.0, side) for side in sides[1:]]
+    return [Scenes(root, "val", count, 10_000, repaint, (side,)).draw(np.random.default_rng(seed))
+            for seed, repaint, side in sets]
 
 
 def row(model: MaskNet, step: int, scenes: int, val: Validation) -> list[str]:
@@ -176,6 +192,13 @@ def check_args(args: argparse.Namespace) -> None:
         sys.exit("error: --out is required unless --eval-only")
     if not 0.0 <= args.repaint <= 1.0:
         sys.exit(f"error: --repaint must be in [0, 1], got {args.repaint}")
+    try:
+        args.sides = tuple(int(x) for x in args.sides.split(","))
+    except ValueError:
+        args.sides = ()
+    if not args.sides or any(side < 16 or side % 16 for side in args.sides):
+        sys.exit("error: --sides must be multiples of 16 separated by commas, got "
+                 f"{','.join(map(str, args.sides)) or 'nothing usable'}")
 
 
 def main() -> None:
@@ -184,16 +207,17 @@ def main() -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     try:
-        val = validation(args.data, args.val)
+        val = validation(args.data, args.val, args.sides)
         model = load_masknet(args.init).train() if args.init else MaskNet()
         prior = prior_info(args.init)
         # scores only: no training split needed
         scenes = None if args.eval_only else Scenes(args.data, "train", args.batch, args.seed,
-                                                    args.repaint)
+                                                    args.repaint, args.sides)
     except ParvoxError as exc:
         sys.exit(f"error: {exc}")
     header = ["step", "scenes", f"val mask IoU@0.5 ({args.val} scenes)",
-              f"repainted light ({args.val})"]
+              f"repainted light ({args.val})",
+              *(f"at {side} ({args.val})" for side in args.sides[1:])]
     if scenes is None:
         print(markdown_table(header, [row(model, prior["steps"], prior["scenes"], val)]))
         return
@@ -209,7 +233,7 @@ def main() -> None:
     save_masknet(model, args.out, {
         "steps": prior["steps"] + done, "scenes": prior["scenes"] + done * args.batch,
         "minutes": round(prior["minutes"] + minutes, 1), "val_iou": float(rows[-1][2]),
-        "val_iou_light": float(rows[-1][3]),
+        "val_iou_light": float(rows[-1][3]), "sides": list(args.sides),
         "command": f"{prior['command']}\n{command}" if prior["command"] else command})
     print(f"wrote {args.out}")
 
