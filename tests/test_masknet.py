@@ -112,6 +112,40 @@ def test_scene_repaints_the_object_light_when_asked_and_draws_nothing_when_not()
     assert max(lumas[0.0]) < 80 and min(lumas[1.0]) > 0.7 * 110 - 5
 
 
+def _training_scenes():
+    """scripts/train_masknet.py's Scenes class (the script is not a package module)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_masknet.py"
+    spec = importlib.util.spec_from_file_location("train_masknet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Scenes
+
+
+def test_training_scenes_draw_each_batch_at_one_of_the_sides(tmp_path: Path) -> None:
+    from parvox.data.builder import build_dataset, procedural_jobs
+
+    build_dataset(tmp_path, procedural_jobs(10, ["chair"]), seed=1, show_progress=False)
+    scenes = _training_scenes()
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(12):
+        images, masks = scenes(tmp_path, "train", 2, 0, sides=(32, 48, 64)).draw(rng)
+        side = images.shape[-1]
+        assert images.shape == (2, 3, side, side) and masks.shape == (2, side, side)
+        seen.add(side)
+    assert seen == {32, 48, 64}
+    # one side draws nothing for it: the scenes drawn straight from the same generator
+    single = scenes(tmp_path, "train", 2, 0, sides=(48,))
+    images, masks = single.draw(np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    for image, mask in zip(images, masks, strict=True):
+        picture, truth = M.scene(single.render(rng), rng, 48, other=lambda: single.render(rng))
+        assert np.array_equal(image.permute(1, 2, 0).numpy(), picture)
+        assert np.array_equal(mask.numpy(), truth)
+
+
 def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     """scripts/train_masknet.py end to end on a 10-model build: it trains, reports and writes
     a mask network that load_masknet reads."""
@@ -144,20 +178,26 @@ def test_train_masknet_script_writes_weights_that_load(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "m.safetensors"]
     for flags, message in ((["--eval-only"], "--eval-only needs --init"),
                            ([], "--out is required"),
-                           (["--out", str(tmp_path / "x"), "--repaint", "2"], "--repaint must")):
+                           (["--out", str(tmp_path / "x"), "--repaint", "2"], "--repaint must"),
+                           (["--out", str(tmp_path / "x"), "--sides", "160,100"],
+                            "--sides must be multiples of 16"),
+                           (["--out", str(tmp_path / "x"), "--sides", "big"],
+                            "--sides must be multiples of 16")):
         bad = subprocess.run([*script, *flags], capture_output=True, text=True, timeout=300,
                              cwd=root)
         assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr
 
-    # --init continues those weights: the totals add up and both commands are kept
+    # --init continues those weights: the totals add up and both commands are kept; --sides
+    # trains and validates at each side and is recorded
     more = tmp_path / "m2.safetensors"
     script = [sys.executable, str(root / "scripts" / "train_masknet.py"), "--data", str(data),
               "--out", str(more), "--steps", "3", "--batch", "2", "--val", "4"]
-    done = subprocess.run([*script, "--init", str(out)], capture_output=True, text=True,
-                          timeout=300, cwd=root)
+    done = subprocess.run([*script, "--init", str(out), "--sides", "48,64"], capture_output=True,
+                          text=True, timeout=300, cwd=root)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "| at 64 (4) |" in done.stdout and "at 48" not in done.stdout
     info = masknet_info(more)
-    assert (info["steps"], info["scenes"]) == (5, 10)
+    assert (info["steps"], info["scenes"], info["sides"]) == (5, 10, [48, 64])
     first, second = info["command"].splitlines()
     assert "--init" not in first and f"--init {out}" in second
     missing = subprocess.run([*script, "--init", str(tmp_path / "none.safetensors")],

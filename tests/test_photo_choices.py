@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import photo_choices as fc  # noqa: E402
@@ -149,3 +150,70 @@ def test_room_masks_list_every_choice_and_the_shipped_ones_keep_the_room_photo()
     assert rows[fc.side_name(fc.INFERENCE_SIDE, fc.INFERENCE_FLIP)][0] > 0.9  # the shipped side
     # With the network at 128 the levels below 0.9 brought the false floor tiles back (0.51 at
     # 0.3); at 160 they do not, so only the shipped choices are held to the photo.
+
+
+class _Red(torch.nn.Module):
+    """A stand-in mask network that sees red (logit +4 on red, -4 elsewhere) and records the
+    sides it ran at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sides: list[int] = []
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        self.sides.append(rgb.shape[-1])
+        return rgb[:, :1] * (8 / 255) - 4
+
+
+def test_another_network_runs_at_each_of_its_sides_on_the_shared_photos(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rgba = np.zeros((120, 160, 4), np.uint8)
+    rgba[..., :3] = (40, 90, 40)  # a green wall, kept by the alpha's zero
+    rgba[30:90, 40:100] = (230, 20, 20, 255)  # the object: red, opaque
+    rgba[..., 3][30:90, 40:100] = 255
+    Image.fromarray(rgba).save(tmp_path / "red.png")
+    red = _Red()
+    other = fc.Other("network red", red, (48, 96))
+    header, rows = fc.photo_masks(tmp_path, sides=False, other=other)
+    assert header == ["shared photo, alpha ignored", "red"]
+    names = [row[0] for row in rows]
+    assert names == [fc.side_name(fc.INFERENCE_SIDE, fc.INFERENCE_FLIP),
+                     "network red at 48", "network red at 96"]
+    assert red.sides == [48, 96]  # its own network, at its sides, one pass each
+    assert float(rows[1][1]) > 0.9 and float(rows[2][1]) > 0.9
+    with pytest.raises(fc.ParvoxError, match="no .png photos"):
+        fc.photo_masks(tmp_path / "none", sides=False, other=None)
+
+
+def test_other_choices_feed_the_room_table_and_the_composite_scores(monkeypatch) -> None:
+    red = _Red()
+    other = fc.Other("network red", red, (64,))
+    assert fc.other_choices(None) == {}
+    assert fc.other_choices(other) == {"network red at 64": {"model": red, "side": 64,
+                                                             "flip": False}}
+    rows = fc.room_masks(range(1), other=other)
+    assert rows[-1][0] == "network red at 64" and red.sides == [64]
+    seen = []
+    monkeypatch.setattr(fc, "_network_mask", lambda rgb, **kw: seen.append(kw) or None)
+    monkeypatch.setattr(fc, "segment", lambda rgb: None)
+    truth = np.zeros((50, 50), bool)
+    from types import SimpleNamespace
+
+    model = SimpleNamespace(config=SimpleNamespace(image_size=64))  # never run: no mask
+    out = fc.scores(model, np.zeros((50, 50, 3), np.uint8), truth, None, masks=False,
+                    framing=False, other=other)
+    assert seen == [{"model": red, "side": 64, "flip": False}]
+    assert out["network red at 64"] == 0.0 and out["network red at 64: mask"] == 0.0
+
+
+def test_masknet_sides_and_nothing_to_measure_are_usage_errors() -> None:
+    import subprocess
+
+    script = [sys.executable, str(Path(fc.__file__)), "--data", "x"]
+    for flags, message in (([], "nothing to measure"),
+                           (["--photos", "--masknet-sides", "100"], "--masknet-sides must"),
+                           (["--photos", "--masknet-sides", "a"], "--masknet-sides must")):
+        done = subprocess.run([*script, *flags], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr
