@@ -233,7 +233,9 @@ def network_grabcut(rgb: np.ndarray, iterations: int = 5,
     """Steps 2-3 of :func:`segment` before anything is added back: (GrabCut's bool ``(h, w)``
     mask started from the mask network, the network's float ``(h, w)`` probability), or
     ``None`` when the network finds too little to start from. ``network`` goes to
-    :func:`~parvox.masknet.object_probability` (``side``, ``flip``: the shipped ones by
+    :func:`~parvox.masknet.object_probability`: ``model`` (the shipped network by default),
+    ``side``, ``flip`` and ``fill`` (the shipped :data:`~parvox.masknet.INFERENCE_SIDE`,
+    :data:`~parvox.masknet.INFERENCE_FLIP` and :data:`~parvox.masknet.INFERENCE_FILL` by
     default)."""
     prob = object_probability(rgb, **network)
     found = _grabcut(rgb, _seed(prob >= 0.5, prob >= SURE, prob <= 1 - SURE), iterations)
