@@ -79,6 +79,7 @@ from parvox.data.binvox import read_binvox  # noqa: E402
 from parvox.data.dataset import load_rgba, protocol_view  # noqa: E402
 from parvox.data.framing import MASK_LEVEL, frame_object  # noqa: E402
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits  # noqa: E402
+from parvox.data.masks import SIDE_MULTIPLE, parse_sides  # noqa: E402
 from parvox.errors import ParvoxError  # noqa: E402
 from parvox.masknet import (  # noqa: E402
     INFERENCE_FILL,
@@ -178,9 +179,7 @@ def room_masks(seeds: range = range(3), other: Other | None = None) -> list[list
         name = "GrabCut alone" if keep is None else f"GrabCut + network ≥ {keep}"
         rows.append([name, *(f"{mask_iou(segment(rgb, keep=keep), truth):.3f}"
                              for rgb, truth in photos)])
-    choices = {side_name(side, flip): {"side": side, "flip": flip} for side, flip in SIDES}
-    choices.update(other_choices(other))
-    for name, network in choices.items():
+    for name, network in {**side_choices(), **other_choices(other)}.items():
         rows.append([name, *(f"{_found_iou(rgb, truth, network):.3f}" for rgb, truth in photos)])
     return rows
 
@@ -213,12 +212,8 @@ def photo_masks(photos: Path, sides: bool, other: Other | None) -> tuple[list[st
     """``--photos``: the header and, per mask network choice (the shipped one, ``--sides``'
     :data:`SIDES`, ``other``'s), its mask IoU on each shared photo with the alpha ignored,
     against the alpha, at the photo path's working size."""
-    choices = {side_name(INFERENCE_SIDE, INFERENCE_FLIP): {"side": INFERENCE_SIDE,
-                                                           "flip": INFERENCE_FLIP}}
-    if sides:
-        choices.update({side_name(side, flip): {"side": side, "flip": flip}
-                        for side, flip in SIDES})
-    choices.update(other_choices(other))
+    choices = {**side_choices(((INFERENCE_SIDE, INFERENCE_FLIP),)),
+               **(side_choices() if sides else {}), **other_choices(other)}
     paths = sorted(photos.glob("*.png"))
     if not paths:
         raise ParvoxError(f"{photos}: no .png photos")
@@ -262,10 +257,16 @@ def fitted_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
             for side, fill in FITTED if (side, fill) != (INFERENCE_SIDE, INFERENCE_FILL)}
 
 
+def side_choices(sides: tuple[tuple[int, bool], ...] = SIDES) -> dict[str, dict[str, object]]:
+    """Each of ``sides`` (side, mirrored) as :func:`_network_mask`'s keywords, by name."""
+    return {side_name(side, flip): {"side": side, "flip": flip} for side, flip in sides}
+
+
 def side_masks(rgb: np.ndarray) -> dict[str, np.ndarray | None]:
     """``--sides``: the masks of :data:`SIDES` other than the shipped one, by name."""
-    return {side_name(side, flip): _network_mask(rgb, side=side, flip=flip)
-            for side, flip in SIDES if (side, flip) != (INFERENCE_SIDE, INFERENCE_FLIP)}
+    shipped = side_name(INFERENCE_SIDE, INFERENCE_FLIP)
+    return {name: _network_mask(rgb, **network) for name, network in side_choices().items()
+            if name != shipped}
 
 
 def photographed(render: np.ndarray, background: np.ndarray,
@@ -438,11 +439,9 @@ def parse_args() -> argparse.Namespace:
         parser.error("nothing to measure: pass --masks, --sides, --fitted, --masknet, "
                      "--framing, --ranges, --room or --photos")
     try:
-        args.masknet_sides = tuple(int(x) for x in args.masknet_sides.split(","))
+        args.masknet_sides = parse_sides(args.masknet_sides)
     except ValueError:
-        args.masknet_sides = ()
-    if not args.masknet_sides or any(s < 16 or s % 16 for s in args.masknet_sides):
-        parser.error("--masknet-sides must be multiples of 16 separated by commas")
+        parser.error(f"--masknet-sides must be multiples of {SIDE_MULTIPLE} separated by commas")
     return args
 
 

@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from parvox.data.dataset import load_rgba
 from parvox.data.layout import ModelRef, R2N2Layout, load_splits, split_models
-from parvox.data.masks import MASK_SIDE, scene
+from parvox.data.masks import MASK_SIDE, SIDE_MULTIPLE, parse_sides, scene
 from parvox.errors import ParvoxError
 from parvox.masknet import load_masknet, masknet_info, save_masknet
 from parvox.models.masknet import MaskNet
@@ -193,12 +193,10 @@ def check_args(args: argparse.Namespace) -> None:
     if not 0.0 <= args.repaint <= 1.0:
         sys.exit(f"error: --repaint must be in [0, 1], got {args.repaint}")
     try:
-        args.sides = tuple(int(x) for x in args.sides.split(","))
+        args.sides = parse_sides(args.sides)
     except ValueError:
-        args.sides = ()
-    if not args.sides or any(side < 16 or side % 16 for side in args.sides):
-        sys.exit("error: --sides must be multiples of 16 separated by commas, got "
-                 f"{','.join(map(str, args.sides)) or 'nothing usable'}")
+        sys.exit(f"error: --sides must be multiples of {SIDE_MULTIPLE} separated by commas, "
+                 f"got {args.sides!r}")
 
 
 def main() -> None:

@@ -262,3 +262,11 @@ def test_object_probability_with_a_fill_runs_again_at_the_fitted_side() -> None:
     net.seen.clear()
     object_probability(np.full((120, 120, 3), (255, 0, 0), np.uint8), net, side=160, fill=0.7)
     assert [shape[-1] for shape in net.seen] == [160, 128]
+
+
+def test_parse_sides_reads_multiples_of_16_and_refuses_the_rest() -> None:
+    assert M.parse_sides("160,192,224") == (160, 192, 224)
+    assert M.parse_sides("48") == (48,)
+    for bad in ("160,100", "0", "-16", "big", "", "160,"):
+        with pytest.raises(ValueError):
+            M.parse_sides(bad)

@@ -32,6 +32,9 @@ from parvox.data.augment import _grid, jitter_light, random_background, repaint_
 
 #: Side of the mask network's square input, in pixels.
 MASK_SIDE = 128
+#: Every side the mask network runs or trains at is a multiple of this: its U-Net halves the
+#: picture four times (parvox/models/masknet.py).
+SIDE_MULTIPLE = 16
 #: The object's long side as a fraction of the picture: range drawn uniformly.
 OBJECT_EXTENT = (0.25, 1.0)
 #: Largest log-stretch of one image axis (a photo squashed to a square stretches its object).
@@ -42,6 +45,15 @@ CLUTTER, SHADOW, JPEG = 0.35, 0.5, 0.5
 #: each edge as a fraction of its size: photos are often framed tighter than the object (a
 #: chair's legs or a car's bumper cut off), which a scene of objects always inside never shows.
 OVERHANG, MAX_OVERHANG = 0.25, 0.2
+
+
+def parse_sides(text: str) -> tuple[int, ...]:
+    """Comma-separated square sides (``"160,192,224"``) as ints; ValueError unless each is a
+    positive multiple of :data:`SIDE_MULTIPLE`."""
+    sides = tuple(int(x) for x in text.split(","))
+    if any(side <= 0 or side % SIDE_MULTIPLE for side in sides):
+        raise ValueError(f"not multiples of {SIDE_MULTIPLE}: {text}")
+    return sides
 
 
 def cut_out(rgba: np.ndarray) -> np.ndarray:
